@@ -1,0 +1,16 @@
+// Subcommands of the `nudge` tool. Each registers its options on the CLI11 app and returns the
+// process exit code when run: 0 success, 1 problems found in the user's input, 2 usage or I/O.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace nudge::cli {
+
+enum exit_code : int { ok = 0, findings = 1, usage = 2 };
+
+using command = std::function<int()>;
+
+command add_check(CLI::App& app);
+
+}  // namespace nudge::cli
