@@ -22,6 +22,7 @@ struct scope {
   bool signals_visible = false;        // other signals may be referenced (in signal bodies)
   std::optional<std::size_t> stream;   // inside `where`: the stream's event fields come first
   std::vector<std::string> present;    // optional names proven present by `present(x) and ...`
+  bool facts_unknown = false;          // a play whose signal did not resolve: do not guess its facts
 };
 
 class checker {
@@ -39,6 +40,7 @@ class checker {
   // expressions.cpp
   type expr(ast::expr_id id, const scope& sc, const type* hint = nullptr);
   type value_of(ast::expr_id id, const scope& sc, const type* hint = nullptr);
+  type decided(ast::expr_id id, const scope& sc, const type* hint = nullptr);
   type condition(ast::expr_id id, const scope& sc, std::string_view where);
   type name(ast::expr_id id, const ast::name_ref& n, const scope& sc, const type* hint);
   type member(ast::expr_id id, const ast::member& m, const scope& sc);
@@ -52,6 +54,7 @@ class checker {
   type events_arg(ast::expr_id id, const scope& sc);
   std::optional<std::int64_t> window(ast::expr_id id, const scope& sc, std::string_view function);
   bool is_bare_name(ast::expr_id id, const scope& sc) const;
+  bool names_signal(ast::expr_id id, const scope& sc) const;
   void add_present(const ast::expr& e, std::uint32_t module, std::vector<std::string>& names) const;
   std::string type_name(const type& t) const { return to_string(t, p_.schema.names()); }
   const ast::expr& node(std::uint32_t module, ast::expr_id id) const;

@@ -87,7 +87,7 @@ void checker::check_signals() {
     for (const ast::title_decl& t : decl.titles) {
       if (!t.locale) continue;
       const auto& locales = p_.policy.locales;
-      if (std::find(locales.begin(), locales.end(), t.locale->name) == locales.end()) {
+      if (p_.policy.locales_declared && std::find(locales.begin(), locales.end(), t.locale->name) == locales.end()) {
         sink_.report(diag::E2009, t.locale->where,
                      "locale " + quoted(t.locale->name) + " is not one of the rule set's locales")
             .help = "list it in the policy: `locales ru, en`";
@@ -105,7 +105,15 @@ void checker::check_text(const ast::message_text& text, const scope& sc) {
       const auto& lets = rules_.modules[s.ref.module].signals[s.ref.index].lets;
       for (std::size_t i = 0; i < lets.size(); ++i) {
         candidates.push_back(lets[i].name.name);
-        if (ph.path.size() == 1 && lets[i].name.name == first) goto resolved;
+        if (ph.path.size() != 1 || lets[i].name.name != first) continue;
+        const type t = i < s.fact_types.size() ? s.fact_types[i] : type{};
+        if (t.optional && std::find(sc.present.begin(), sc.present.end(), first) == sc.present.end()) {
+          sink_.report(diag::E3007, ph.where,
+                       "placeholder " + quoted("{" + first + "}") + " is optional (" + type_name(t) +
+                           ") and may be absent when the message is sent")
+              .help = "require it in the signal: `when present(" + first + ") and ...`, or give a default with `??`";
+        }
+        goto resolved;
       }
     }
     if (ph.path.size() == 2) {
@@ -136,7 +144,7 @@ void checker::check_text(const ast::message_text& text, const scope& sc) {
         continue;
       }
     }
-    if (broken_names_.contains(first)) continue;
+    if (broken_names_.contains(first) || (sc.facts_unknown && ph.path.size() == 1)) continue;
     for (const field_info& f : p_.schema.fields) candidates.push_back(f.name);
     {
       std::string path;
@@ -199,7 +207,10 @@ void checker::check_body(const ast::play_body& body, const scope& sc, const ast:
     std::vector<std::string> seen;
     for (const ast::localized_text& v : part.variants) {
       const std::string loc = v.locale ? v.locale->name : locales.front();
-      if (v.locale && std::find(locales.begin(), locales.end(), loc) == locales.end()) {
+      const bool known = p_.policy.locales_declared
+                             ? std::find(locales.begin(), locales.end(), loc) != locales.end()
+                             : std::find(supported_locales.begin(), supported_locales.end(), loc) != supported_locales.end();
+      if (v.locale && !known) {
         sink_.report(diag::E2009, v.locale->where, "locale " + quoted(loc) + " is not one of the rule set's locales")
             .help = "the policy's `locales` lists them; add it there or remove this text";
       } else if (std::find(seen.begin(), seen.end(), loc) != seen.end()) {
@@ -210,6 +221,7 @@ void checker::check_body(const ast::play_body& body, const scope& sc, const ast:
       check_text(v.text, sc);
     }
     for (const std::string& loc : locales) {
+      if (!p_.policy.locales_declared) break;
       if (std::find(seen.begin(), seen.end(), loc) == seen.end()) {
         sink_.report(diag::E4003, part.keyword, quoted(part_names[k]) + " has no text in " + quoted(loc))
             .help = "add it: `" + std::string(part_names[k]) + " " + loc + " \"...\"`; every message is sent in the "
@@ -256,10 +268,14 @@ void checker::check_play(std::size_t pi) {
   scope facts;
   facts.module = m;
   facts.signals_visible = true;
+  facts.facts_unknown = decl.signal.has_value() && !info.signal;
   if (info.signal) {
     facts.signal = info.signal;
     const signal_info& s = p_.signals[*info.signal];
-    facts.visible_facts = rules_.modules[s.ref.module].signals[s.ref.index].lets.size();
+    const ast::signal_decl& sd = rules_.modules[s.ref.module].signals[s.ref.index];
+    facts.visible_facts = sd.lets.size();
+    // A play runs only when its signal fired, so what the `when` proves present is present here.
+    for (const ast::expr_id c : sd.conditions) add_present(node(s.ref.module, c), s.ref.module, facts.present);
   }
   check_body(decl.body, facts, nullptr, owner, decl.name.where, decl.steps.empty());
   if (!decl.body.channels.empty()) {
@@ -312,7 +328,10 @@ void checker::check_policy() {
     }
     locales.push_back(l.name);
   }
-  if (!locales.empty()) p_.policy.locales = std::move(locales);
+  if (!locales.empty()) {
+    p_.policy.locales = std::move(locales);
+    p_.policy.locales_declared = true;
+  }
 
   for (std::size_t i = 1; i < pol.timezones.size(); ++i) {
     sink_.report(diag::E4004, pol.timezones[i].where, "the policy sets `timezone` twice");

@@ -62,20 +62,16 @@ type checker::expr(ast::expr_id id, const scope& sc, const type* hint) {
   return t;
 }
 
-// An expression used as a single value: not absent, not a stream.
+// An expression used as a single value, not a stream. It may still be optional (`T?`):
+// arithmetic and functions carry the absence along, and decisions must handle it.
 type checker::value_of(ast::expr_id id, const scope& sc, const type* hint) {
-  type t = expr(id, sc, hint);
-  const span at = where(sc, id);
-  if (t.optional) {
-    const std::string text(rules_.sources.file(at.file).slice(at));
-    auto& d = sink_.report(diag::E3007, at,
-                           quoted(text) + " is optional (" + type_name(t) + ") and may be absent in the data");
-    d.help = "handle the absence: `present(" + text + ") and ...`, or give a default with `" + text + " ?? ...`";
-    t.optional = false;
-  }
+  const type t = expr(id, sc, hint);
   if (t.k == kind::stream || t.k == kind::column) {
+    const span at = where(sc, id);
     const std::string text(rules_.sources.file(at.file).slice(at));
-    sink_.report(diag::E3009, at, quoted(text) + " is " + type_name(t) + ", not a single value")
+    sink_.report(diag::E3009, at,
+                 quoted(text) + (t.k == kind::stream ? " is an event stream" : " is a field of many events") +
+                     ", not a single value")
         .help = t.k == kind::stream ? "count its events in a window: `count(" + text + ", 30d)`"
                                     : "aggregate it in a window: `avg(" + text + ", 30d)` or `most_frequent(" +
                                           text + ", 30d)`";
@@ -84,8 +80,22 @@ type checker::value_of(ast::expr_id id, const scope& sc, const type* hint) {
   return t;
 }
 
+// A value that decides something (a comparison, a condition, a message): it must be there.
+type checker::decided(ast::expr_id id, const scope& sc, const type* hint) {
+  type t = value_of(id, sc, hint);
+  if (t.optional) {
+    const span at = where(sc, id);
+    const std::string text(rules_.sources.file(at.file).slice(at));
+    auto& d = sink_.report(diag::E3007, at,
+                           quoted(text) + " is optional (" + type_name(t) + ") and may be absent in the data");
+    d.help = "handle the absence: `present(" + text + ") and ...`, or give a default with `" + text + " ?? ...`";
+    t.optional = false;
+  }
+  return t;
+}
+
 type checker::condition(ast::expr_id id, const scope& sc, std::string_view where_text) {
-  const type t = value_of(id, sc);
+  const type t = decided(id, sc);
   if (!t.is_error() && t.k != kind::bool_) {
     sink_.report(diag::E3006, where(sc, id),
                  std::string(where_text) + " must be a yes/no condition, but this is " + type_name(t))
@@ -112,6 +122,15 @@ bool checker::is_bare_name(ast::expr_id id, const scope& sc) const {
     }
   }
   return !p_.schema.field(n) && !p_.schema.stream(n) && !(sc.signals_visible && p_.signal(n));
+}
+
+// A bare name that refers to a signal: not hidden by an event field, a fact or a field.
+bool checker::names_signal(ast::expr_id id, const scope& sc) const {
+  const auto* ref = std::get_if<ast::name_ref>(&node(sc.module, id).kind);
+  if (ref == nullptr || !p_.signal(ref->name.name)) return false;
+  scope without_signals = sc;
+  without_signals.signals_visible = false;
+  return is_bare_name(id, without_signals);
 }
 
 type checker::name(ast::expr_id id, const ast::name_ref& n, const scope& sc, const type* hint) {
@@ -208,7 +227,7 @@ type checker::name(ast::expr_id id, const ast::name_ref& n, const scope& sc, con
 type checker::member(ast::expr_id id, const ast::member& m, const scope& sc) {
   const ast::expr& object = node(sc.module, m.object);
   // `signal.fact`
-  if (const auto* ref = std::get_if<ast::name_ref>(&object.kind); ref && sc.signals_visible && is_bare_name(m.object, sc)) {
+  if (const auto* ref = std::get_if<ast::name_ref>(&object.kind); ref && sc.signals_visible && names_signal(m.object, sc)) {
     if (const auto s = p_.signal(ref->name.name)) {
       p_.tables[sc.module].symbols[ast::index(m.object)] = {symbol::of::signal, static_cast<std::uint32_t>(*s), 0};
       const signal_info& info = p_.signals[*s];
@@ -258,7 +277,7 @@ type checker::member(ast::expr_id id, const ast::member& m, const scope& sc) {
 }
 
 type checker::unary(ast::expr_id id, const ast::unary& u, const scope& sc) {
-  const type t = value_of(u.operand, sc);
+  const type t = u.op == ast::unary_op::logical_not ? decided(u.operand, sc) : value_of(u.operand, sc);
   lookback(sc, id) = lookback(sc, u.operand);
   if (t.is_error()) return t;
   if (u.op == ast::unary_op::logical_not) {
@@ -293,7 +312,7 @@ type checker::binary(ast::expr_id id, const ast::binary& b, const scope& sc) {
   using op = ast::binary_op;
   type result;
   if (b.op == op::logical_and || b.op == op::logical_or) {
-    const type l = value_of(b.lhs, sc);
+    const type l = decided(b.lhs, sc);
     scope rhs_scope = sc;
     if (b.op == op::logical_and) {
       add_present(node(sc.module, b.lhs), sc.module, rhs_scope.present);
@@ -302,7 +321,7 @@ type checker::binary(ast::expr_id id, const ast::binary& b, const scope& sc) {
       // `not present(x) or use(x)`
       add_present(node(sc.module, u->operand), sc.module, rhs_scope.present);
     }
-    const type r = value_of(b.rhs, rhs_scope);
+    const type r = decided(b.rhs, rhs_scope);
     lookback(sc, id) = std::max(lookback(sc, b.lhs), lookback(sc, b.rhs));
     const char* word = b.op == op::logical_and ? "`and`" : "`or`";
     for (const auto& [t, e] : {std::pair{l, b.lhs}, std::pair{r, b.rhs}}) {
@@ -334,17 +353,23 @@ type checker::binary(ast::expr_id id, const ast::binary& b, const scope& sc) {
     }
     type t = plain.k == kind::int_ && r.k != kind::int_ ? r.value() : plain;
     t.partial = r.partial;
+    t.optional = r.optional;
     return t;
   }
   // For `tier == enterprise`, the enum on one side tells what the bare name on the other means.
+  // Comparisons decide, so their operands must be present; arithmetic carries absence along.
+  const bool comparison = b.op >= op::eq && b.op <= op::ge;
+  auto operand = [&](ast::expr_id e, const type* hint) {
+    return comparison ? decided(e, sc, hint) : value_of(e, sc, hint);
+  };
   type l;
   type r;
   if (is_bare_name(b.lhs, sc) && !is_bare_name(b.rhs, sc)) {
-    r = value_of(b.rhs, sc);
-    l = value_of(b.lhs, sc, &r);
+    r = operand(b.rhs, nullptr);
+    l = operand(b.lhs, &r);
   } else {
-    l = value_of(b.lhs, sc);
-    r = value_of(b.rhs, sc, &l);
+    l = operand(b.lhs, nullptr);
+    r = operand(b.rhs, &l);
   }
   lookback(sc, id) = std::max(lookback(sc, b.lhs), lookback(sc, b.rhs));
   if (l.is_error() || r.is_error()) return type{};
@@ -357,7 +382,10 @@ type checker::binary(ast::expr_id id, const ast::binary& b, const scope& sc) {
     case op::ge: result = compare(b, l, r, sc); break;
     default: result = arithmetic(b, l, r, sc); break;
   }
-  return result.is_error() ? result : with_flags(result, l, r);
+  if (result.is_error()) return result;
+  result = with_flags(result, l, r);
+  result.optional = l.optional || r.optional;
+  return result;
 }
 
 type checker::compare(const ast::binary& b, type l, type r, const scope& sc) {
@@ -444,11 +472,11 @@ type checker::arithmetic(const ast::binary& b, type l, type r, const scope& sc) 
 }
 
 type checker::in_list(ast::expr_id id, const ast::in_list& in, const scope& sc) {
-  const type v = value_of(in.value, sc);
+  const type v = decided(in.value, sc);
   std::int64_t lb = lookback(sc, in.value);
   bool ok = !v.is_error();
   for (const ast::expr_id item : in.items) {
-    const type t = value_of(item, sc, &v);
+    const type t = decided(item, sc, &v);
     lb = std::max(lb, lookback(sc, item));
     if (!ok || t.is_error()) continue;
     const bool comparable = (is_numberish(v.k) && is_numberish(t.k)) || v.same_base(t);
@@ -467,9 +495,9 @@ type checker::in_list(ast::expr_id id, const ast::in_list& in, const scope& sc) 
 }
 
 type checker::between(ast::expr_id id, const ast::between& bt, const scope& sc) {
-  const type v = value_of(bt.value, sc);
-  const type lo = value_of(bt.low, sc);
-  const type hi = value_of(bt.high, sc);
+  const type v = decided(bt.value, sc);
+  const type lo = decided(bt.low, sc);
+  const type hi = decided(bt.high, sc);
   lookback(sc, id) = std::max({lookback(sc, bt.value), lookback(sc, bt.low), lookback(sc, bt.high)});
   if (v.is_error() || lo.is_error() || hi.is_error()) return type{};
   for (const auto& [bound, e] : {std::pair{lo, bt.low}, std::pair{hi, bt.high}}) {

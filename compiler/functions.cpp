@@ -152,6 +152,7 @@ type checker::call(ast::expr_id id, const ast::call& c, const scope& sc) {
     if (t.k != kind::date) return bad_arg(c.args[0], t, "a date");
     type r = type::of(kind::int_);
     r.partial = t.partial;
+    r.optional = t.optional;
     return r;
   }
   if (fn == "abs") {
@@ -175,6 +176,7 @@ type checker::call(ast::expr_id id, const ast::call& c, const scope& sc) {
                             numberish(part.k) || part.k == kind::money ? whole : part, "two numbers or two amounts");
     type r = type::of(kind::percent);
     r.partial = part.partial || whole.partial;
+    r.optional = part.optional || whole.optional;
     return r;
   }
 
@@ -186,7 +188,8 @@ type checker::call(ast::expr_id id, const ast::call& c, const scope& sc) {
     if (t.k != kind::stream) {
       return bad_arg(c.args[0], t, "events, such as `tickets` or `tickets where topic == \"billing\"`");
     }
-    if (days) check_history(sc, id, *days - 1 + lb(c.args[0]));
+    // Outer values in a `where` filter are read once, at the night's date, not per day.
+    if (days) check_history(sc, id, std::max(*days - 1, lb(c.args[0])));
     return type::of(kind::int_);
   }
   if (fn == "most_frequent") {
@@ -195,7 +198,7 @@ type checker::call(ast::expr_id id, const ast::call& c, const scope& sc) {
     if (t.k != kind::column) return bad_arg(c.args[0], t, "an event field, such as `tickets.topic`");
     const type elem = p_.schema.streams[t.ref].fields[t.field].t;
     if (elem.k != kind::text && elem.k != kind::enum_) return bad_arg(c.args[0], t, "a text or enum event field");
-    if (days) check_history(sc, id, *days - 1 + lb(c.args[0]));
+    if (days) check_history(sc, id, std::max(*days - 1, lb(c.args[0])));
     type r = elem.value();
     r.partial = true;  // no events in the window: unknown
     return r;
@@ -213,12 +216,11 @@ type checker::call(ast::expr_id id, const ast::call& c, const scope& sc) {
                                        "`");
     }
     if (!events) elem = value_of(c.args[0], sc);
-    if (elem.optional && events) {
-      // Absent event values are skipped by aggregates; that is the documented meaning.
-      elem.optional = false;
-    }
+    // Absent values are skipped by window aggregates; a window with no values is unknown.
+    elem.optional = false;
     if (!numberish(elem.k) && elem.k != kind::money) return bad_arg(c.args[0], elem, "numbers or money");
-    if (days) check_history(sc, id, *days - 1 + lb(c.args[0]));
+    // A snapshot value is read on every day of the window; event values once, by their date.
+    if (days) check_history(sc, id, events ? std::max(*days - 1, lb(c.args[0])) : *days - 1 + lb(c.args[0]));
     type r = elem.value();
     if (fn == "avg" && r.k == kind::int_) r = type::of(kind::number);
     // Snapshot windows need the account's history to cover them; event averages, min and max
@@ -233,6 +235,7 @@ type checker::call(ast::expr_id id, const ast::call& c, const scope& sc) {
   if (days) check_history(sc, id, *days + lb(c.args[0]));
   type r = fn == "pct_change" ? type::of(kind::percent) : t.value();
   r.partial = true;
+  r.optional = t.optional;
   return r;
 }
 

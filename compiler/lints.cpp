@@ -269,7 +269,8 @@ void checker::lint_uncapped_plays() {
     }
     if (covered) continue;
     const ast::play_decl& decl = rules_.modules[info.ref.module].plays[info.ref.index];
-    sink_.report(diag::W5004, decl.name.where, "no frequency cap covers play `" + info.name + "`")
+    sink_.report(diag::W5004, decl.name.where,
+                 "no frequency cap covers play `" + info.name + "`" + (pol == nullptr ? ": the rule set has no policy" : ""))
         .help = pol == nullptr ? "add a policy with caps, e.g. `policy { cap 1 offer per account per 7d }`"
                                : "add a cap for its channel, e.g. `cap 2 per account per channel per 30d`";
   }

@@ -66,7 +66,11 @@ struct play_info {
 struct policy_info {
   bool present = false;
   decl_ref ref;
-  std::vector<std::string> locales{"en"};  // the first is the default for untagged texts
+  // The locales every message must be written in; the first is the default for untagged
+  // texts. Without a policy (checking some files of a rule set alone) only `en` is assumed
+  // for untagged texts and translations are not required.
+  std::vector<std::string> locales{"en"};
+  bool locales_declared = false;
   std::string timezone = "UTC";
 };
 

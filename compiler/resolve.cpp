@@ -127,7 +127,7 @@ void checker::collect_declarations() {
       p_.policy.ref = {m, i};
     }
   }
-  if (schema_where.end == 0 && !p_.schema.present) {
+  if (schema_where.end == 0 && !p_.schema.present && !rules_.incomplete) {
     const span at = rules_.modules.empty() ? span{} : span{0, 0, 0};
     if (!rules_.modules.empty()) {
       sink_.report(diag::E2008, at, "the rule set has no schema")

@@ -84,6 +84,7 @@ class loader {
     std::string why;
     if (!read_file(path, text, why)) {
       if (from != nullptr) {
+        result_.rules.incomplete = true;
         sink_.report(diag::E1009, *from, "cannot read `" + path.string() + "`: " + why)
             .help = "`use` paths are relative to the file that contains them";
       } else {
@@ -95,6 +96,7 @@ class loader {
     const file_id id = result_.rules.sources.add(display, std::move(text));
     seen_.emplace(key.string(), id);
     result_.rules.modules.push_back(grammar::parse(result_.rules.sources.file(id), id, sink_));
+    if (result_.rules.modules.back().skipped) result_.rules.incomplete = true;
     // Follow `use` after the module is stored; copy what is needed since the vector may grow.
     const std::vector<ast::use_decl> uses = result_.rules.modules[id].uses;
     for (const ast::use_decl& u : uses) {
@@ -119,6 +121,7 @@ rule_set from_text(std::string path, std::string text, diagnostic_sink& sink) {
   rule_set rules;
   const file_id id = rules.sources.add(std::move(path), std::move(text));
   rules.modules.push_back(grammar::parse(rules.sources.file(id), id, sink));
+  rules.incomplete = rules.modules.back().skipped;
   return rules;
 }
 

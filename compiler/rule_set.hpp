@@ -15,6 +15,9 @@ namespace nudge::compiler {
 struct rule_set {
   source_map sources;
   std::vector<ast::module> modules;  // modules[i].file == i
+  // A file was skipped (not UTF-8 text) or a `use` could not be read: declarations may be
+  // missing, so "no schema" and similar errors would only repeat the first one.
+  bool incomplete = false;
 };
 
 // A problem of the machine or the command line (missing path, unreadable file): not a

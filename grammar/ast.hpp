@@ -313,6 +313,7 @@ struct module {
   std::vector<policy_decl> policies;
   std::vector<span> comments;
   std::vector<broken_decl> broken;
+  bool skipped = false;  // the file is not UTF-8 text and was not parsed
 
   const expr& at(expr_id id) const { return exprs[index(id)]; }
 };

@@ -24,7 +24,8 @@ struct parse_state {
   std::vector<span>* comments = nullptr;
 };
 
-// Rules through which expressions recurse; their depth is bounded.
+// Rules through which expressions recurse; their depth is bounded. Each must be selected
+// for the parse tree (see selector), or parse_tree bypasses this control.
 template <typename Rule>
 inline constexpr bool nests = std::is_same_v<Rule, expr> || std::is_same_v<Rule, not_prefix> ||
                               std::is_same_v<Rule, negation>;
@@ -105,7 +106,9 @@ using selector = pt::selector<
         if_capped_item, defer_item, step_decl, policy_decl, locales_item, timezone_item, cap_item,
         cap_count, cap_same_offer, per_channel, on_channel, quiet_item, policy_when, exempt_list,
         capacity_item, expires_clause, approval_item, holdout_item, pilot_item>,
-    fold_one_keep::on<arg, postfix, mul_expr, add_expr, coalesce_expr, cmp_expr, and_expr, or_expr>>;
+    // `expr` is selected (and folded away) because parse_tree calls a control's start()
+    // only for selected rules, and the nesting guard counts there.
+    fold_one_keep::on<expr, arg, postfix, mul_expr, add_expr, coalesce_expr, cmp_expr, and_expr, or_expr>>;
 
 bool is_ident_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -333,7 +336,10 @@ class converter {
     }
     if (n.is_type<number_lit>()) {
       if (text.find('.') != std::string_view::npos) return add(where, ast::number_lit{real(text)}, 1);
-      return add(where, ast::int_lit{integer(n, text)}, 1);
+      const std::size_t errors = sink_.error_count();
+      const std::int64_t value = integer(n, text);
+      if (sink_.error_count() != errors) return add(where, ast::error_expr{}, 1);
+      return add(where, ast::int_lit{value}, 1);
     }
     if (n.is_type<string_lit>()) return add(where, ast::string_lit{string_value(n)}, 1);
     if (n.is_type<bool_lit>()) return add(where, ast::bool_lit{text == "true"}, 1);
@@ -341,7 +347,8 @@ class converter {
   }
 
   ast::expr_id expression(const node& n) {
-    if (n.is_type<or_expr>() || n.is_type<and_expr>() || n.is_type<coalesce_expr>() ||
+    // `expr` derives from or_expr, so a chain of `or` arrives as an `expr` node.
+    if (n.is_type<expr>() || n.is_type<or_expr>() || n.is_type<and_expr>() || n.is_type<coalesce_expr>() ||
         n.is_type<add_expr>() || n.is_type<mul_expr>()) {
       return chain(n);
     }
@@ -707,7 +714,10 @@ bool check_encoding(const source_file& file, file_id id, diagnostic_sink& sink) 
 ast::module parse(const source_file& file, file_id id, diagnostic_sink& sink) {
   ast::module m;
   m.file = id;
-  if (!check_encoding(file, id, sink)) return m;
+  if (!check_encoding(file, id, sink)) {
+    m.skipped = true;
+    return m;
+  }
   const std::string& text = file.text();
   if (text.size() > std::numeric_limits<std::uint32_t>::max() / 2) {
     sink.report(diag::E1003, span{id, 0, 0}, "file is too large to be a rule file");

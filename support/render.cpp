@@ -21,6 +21,27 @@ range range_of(const source_map& sources, span s) {
   return {f.position(s.begin), f.position(s.end)};
 }
 
+// The line as a terminal can show it: control characters and invalid UTF-8 bytes become
+// U+FFFD, one column each, so the caret below still lines up.
+std::string printable(std::string_view line) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    std::size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    bool ok = len != 0 && i + len <= line.size();
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(line[i + k]) & 0xC0) == 0x80;
+    if (!ok || (c < 0x20 && c != '\t') || c == 0x7F) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
+    out.append(line.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
 std::string_view paint(bool color, std::string_view code) { return color ? code : ""; }
 
 void render_excerpt(std::ostream& out, const source_file& file, span s, bool color,
@@ -29,7 +50,7 @@ void render_excerpt(std::ostream& out, const source_file& file, span s, bool col
   const line_col e = file.position(s.end);
   const std::string_view line = file.line_text(b.line);
   const std::string gutter = fmt::format("{:>5} | ", b.line);
-  out << gutter << line << '\n';
+  out << gutter << printable(line) << '\n';
   // Build the caret line with the same tabs as the source so it lines up in a terminal.
   std::string pad;
   std::uint32_t column = 1;
@@ -109,7 +130,7 @@ void render_json(std::ostream& out, const source_map& sources,
                  {"diagnostics", std::move(list)},
                  {"errors", errors},
                  {"warnings", diagnostics.size() - errors}};
-  out << doc.dump(2) << '\n';
+  out << doc.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
 }
 
 std::uint64_t fnv1a(std::string_view text, std::uint64_t h = 1469598103934665603ULL) {
@@ -184,7 +205,7 @@ void render_sarif(std::ostream& out, const source_map& sources,
                          {"rules", std::move(rules)}}}}},
                      {"columnKind", "unicodeCodePoints"},
                      {"results", std::move(results)}}})}};
-  out << doc.dump(2) << '\n';
+  out << doc.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
 }
 
 void render_github(std::ostream& out, const source_map& sources,

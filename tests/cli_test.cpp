@@ -1,0 +1,120 @@
+// The real `nudge` binary on real files: output formats, exit codes, and what a user sees
+// when an example rule set is broken.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "test_util.hpp"
+
+namespace fs = std::filesystem;
+using nudge::test::compare_golden;
+using nudge::test::run_nudge;
+using nudge::test::tests_dir;
+
+TEST_CASE("cli: the shipped examples check clean, with --werror", "[cli]") {
+  const auto r = run_nudge({"check", "--werror", "rules-examples/"}, NUDGE_SOURCE_DIR);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "nudge: 4 files checked, no problems\n");
+}
+
+TEST_CASE("cli: json, sarif and github formats match their golden files", "[cli]") {
+  for (const std::string format : {"json", "sarif", "github", "text"}) {
+    INFO("format " << format);
+    const auto r = run_nudge({"check", "--color", "never", "--format", format, "cli/mixed.rule"}, tests_dir());
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.empty());
+    CHECK(compare_golden(tests_dir() / "cli" / ("mixed." + format), r.out) == "");
+  }
+}
+
+TEST_CASE("cli: json lists each diagnostic with its full range", "[cli]") {
+  const auto r = run_nudge({"check", "--format", "json", "cli/mixed.rule"}, tests_dir());
+  const auto doc = nlohmann::json::parse(r.out);
+  REQUIRE(doc["diagnostics"].size() >= 2);
+  const auto& first = doc["diagnostics"][0];
+  CHECK(first["file"] == "cli/mixed.rule");
+  CHECK(first["code"] == "E2001");
+  CHECK(first["line"] == 8);
+  CHECK(first["column"] == 27);
+  CHECK(first["end_line"] == 8);
+  CHECK(first["end_column"] == 30);
+  CHECK(doc["errors"] == 1);
+}
+
+TEST_CASE("cli: sarif fingerprints survive an edit above the finding", "[cli]") {
+  const fs::path dir = fs::temp_directory_path() / "nudge_sarif_test";
+  fs::create_directories(dir);
+  const std::string text = nudge::test::read_file(tests_dir() / "cli" / "mixed.rule");
+  nudge::test::write_file(dir / "a.rule", text);
+  const auto before = nlohmann::json::parse(run_nudge({"check", "--format", "sarif", "a.rule"}, dir).out);
+  nudge::test::write_file(dir / "a.rule", "# a new comment line\n\n" + text);
+  const auto after = nlohmann::json::parse(run_nudge({"check", "--format", "sarif", "a.rule"}, dir).out);
+  const auto& r0 = before["runs"][0]["results"][0];
+  const auto& r1 = after["runs"][0]["results"][0];
+  CHECK(r0["ruleId"] == r1["ruleId"]);
+  CHECK(r1["locations"][0]["physicalLocation"]["region"]["startLine"] ==
+        r0["locations"][0]["physicalLocation"]["region"]["startLine"].get<int>() + 2);
+  CHECK(r0["partialFingerprints"] == r1["partialFingerprints"]);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: warnings pass unless --werror", "[cli]") {
+  CHECK(run_nudge({"check", "cli/warn_only.rule"}, tests_dir()).exit_code == 0);
+  const auto r = run_nudge({"check", "--werror", "cli/warn_only.rule"}, tests_dir());
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("warning[W5001]") != std::string::npos);
+}
+
+TEST_CASE("cli: usage and I/O problems exit 2 with a message on stderr", "[cli]") {
+  auto r = run_nudge({"check", "no/such/file.rule"}, tests_dir());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "nudge: error: cannot read `no/such/file.rule`: no such file or folder\n");
+  r = run_nudge({"check", "--format", "xml", "cli/mixed.rule"}, tests_dir());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--format") != std::string::npos);
+  r = run_nudge({"frobnicate"}, tests_dir());
+  CHECK(r.exit_code == 2);
+  r = run_nudge({"check"}, tests_dir());
+  CHECK(r.exit_code == 2);
+  r = run_nudge({"check", "cli/../../grammar"}, tests_dir());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("holds no .rule files") != std::string::npos);
+  r = run_nudge({"--help"}, tests_dir());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("check") != std::string::npos);
+}
+
+TEST_CASE("cli: a broken copy of each example file gives a located error and exit 1", "[cli]") {
+  struct breakage {
+    std::string file;
+    std::string from;
+    std::string to;
+    std::string expected;  // file:line:col: error[CODE]
+  };
+  const std::vector<breakage> cases{
+      {"schema.rule", "mrr: money(KZT)", "mrr: money(KTZ)", "schema.rule:13:14: error[E2005]"},
+      {"signals.rule", "pct_change(arpa, 60d)", "pct_change(arpa, 60)", "signals.rule:7:33: error[E3004]"},
+      {"plays.rule", "on check_falling", "on check_fallin", "plays.rule:22:22: error[E2003]"},
+      {"plays.rule", "{limit_used}\"", "{limit_use}\"", "plays.rule:12:88: error[E4002]"},
+      {"policy.rule", "per 7d as weekly_offer", "per 0d as weekly_offer", "policy.rule:11:31: error[E4005]"},
+  };
+  const fs::path examples = fs::path(NUDGE_SOURCE_DIR) / "rules-examples";
+  for (const breakage& b : cases) {
+    INFO(b.file << ": " << b.from << " -> " << b.to);
+    const fs::path dir = fs::temp_directory_path() / "nudge_broken_example";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    for (const auto& entry : fs::directory_iterator(examples)) {
+      if (entry.path().extension() == ".rule") fs::copy_file(entry.path(), dir / entry.path().filename());
+    }
+    std::string text = nudge::test::read_file(dir / b.file);
+    const auto at = text.find(b.from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, b.from.size(), b.to);
+    nudge::test::write_file(dir / b.file, text);
+    const auto r = run_nudge({"check", "--color", "never", "."}, dir);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find(b.expected) != std::string::npos);
+    fs::remove_all(dir);
+  }
+}
