@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Configures and builds one build directory: scripts/build.sh [release|asan]
+#   release: build/       RelWithDebInfo, what users and benchmarks run
+#   asan:    build-asan/  Debug with AddressSanitizer and UndefinedBehaviorSanitizer
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+kind=${1:-release}
+case "$kind" in
+  release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DNUDGE_SANITIZE=ON) ;;
+  *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
+esac
+
+if [ ! -f "$dir/build.ninja" ]; then
+  cmake -S . -B "$dir" -G Ninja -DNUDGE_WERROR=ON "${flags[@]}"
+fi
+cmake --build "$dir" --parallel "$(nproc)"
