@@ -45,8 +45,8 @@ int run_check(const check_options& o) {
   if (o.dump == "ast") compiler::dump_ast(std::cout, result.loaded.rules);
   if (o.dump == "typed") compiler::dump_typed(std::cout, result.loaded.rules, result.checked);
 
-  const diag_format format = o.format == "json"    ? diag_format::json
-                             : o.format == "sarif" ? diag_format::sarif
+  const diag_format format = o.format == "json"     ? diag_format::json
+                             : o.format == "sarif"  ? diag_format::sarif
                              : o.format == "github" ? diag_format::github
                                                     : diag_format::text;
   render(std::cout, format, result.loaded.rules.sources, diagnostics,

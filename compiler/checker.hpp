@@ -17,12 +17,12 @@ namespace nudge::compiler {
 // What an expression may refer to at the place it is written.
 struct scope {
   std::uint32_t module = 0;
-  std::optional<std::size_t> signal;   // its facts are visible...
-  std::size_t visible_facts = 0;       // ...up to this let (exclusive)
-  bool signals_visible = false;        // other signals may be referenced (in signal bodies)
-  std::optional<std::size_t> stream;   // inside `where`: the stream's event fields come first
-  std::vector<std::string> present;    // optional names proven present by `present(x) and ...`
-  bool facts_unknown = false;          // a play whose signal did not resolve: do not guess its facts
+  std::optional<std::size_t> signal;  // its facts are visible...
+  std::size_t visible_facts = 0;      // ...up to this let (exclusive)
+  bool signals_visible = false;       // other signals may be referenced (in signal bodies)
+  std::optional<std::size_t> stream;  // inside `where`: the stream's event fields come first
+  std::vector<std::string> present;   // optional names proven present by `present(x) and ...`
+  bool facts_unknown = false;         // a play whose signal did not resolve: do not guess its facts
 };
 
 class checker {
@@ -66,8 +66,8 @@ class checker {
   void check_signals();
   void check_plays();
   void check_play(std::size_t index);
-  void check_body(const ast::play_body& body, const scope& sc, const ast::play_body* fallback,
-                  std::string_view owner, span owner_where, bool require_parts);
+  void check_body(const ast::play_body& body, const scope& sc, const ast::play_body* fallback, std::string_view owner,
+                  span owner_where, bool require_parts);
   void check_text(const ast::message_text& text, const scope& sc);
   void check_policy();
   std::optional<channel> channel_of(const ast::identifier& id);
@@ -82,7 +82,7 @@ class checker {
   const rule_set& rules_;
   diagnostic_sink& sink_;
   program p_;
-  std::set<std::string> broken_names_;  // declarations the parser skipped
+  std::set<std::string> broken_names_;     // declarations the parser skipped
   std::vector<std::size_t> signal_order_;  // signals in dependency order, cycles excluded
 };
 

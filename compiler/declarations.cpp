@@ -12,7 +12,7 @@ std::string quoted(std::string_view s) { return "`" + std::string(s) + "`"; }
 
 constexpr std::array supported_locales{std::string_view("ru"), std::string_view("en")};
 constexpr std::array part_names{std::string_view("why_now"), std::string_view("offer"), std::string_view("next_step")};
-constexpr std::array cap_units{std::string_view("offer"),   std::string_view("offers"),  std::string_view("message"),
+constexpr std::array cap_units{std::string_view("offer"),    std::string_view("offers"),  std::string_view("message"),
                                std::string_view("messages"), std::string_view("touch"),   std::string_view("touches"),
                                std::string_view("channel"),  std::string_view("channels")};
 
@@ -40,8 +40,9 @@ std::optional<channel> checker::channel_of(const ast::identifier& id) {
     if (channel_names[i] == id.name) return static_cast<channel>(i);
   }
   const std::string guess = closest(id.name, channel_names);
-  sink_.report(diag::E2009, id.where,
-               "unknown channel " + quoted(id.name) + (guess.empty() ? "" : "; did you mean `" + guess + "`?"))
+  sink_
+      .report(diag::E2009, id.where,
+              "unknown channel " + quoted(id.name) + (guess.empty() ? "" : "; did you mean `" + guess + "`?"))
       .help = "the channels are email, in_app, csm_task and call";
   return std::nullopt;
 }
@@ -72,12 +73,14 @@ void checker::check_signals() {
     }
     sc.visible_facts = decl.lets.size();
     if (decl.conditions.empty()) {
-      sink_.report(diag::E4007, decl.name.where, "signal " + quoted(decl.name.name) + " has no `when` condition")
-          .help = "say when it fires: `when growth >= 15%`";
+      sink_.report(diag::E4007, decl.name.where, "signal " + quoted(decl.name.name) + " has no `when` condition").help =
+          "say when it fires: `when growth >= 15%`";
     }
     for (std::size_t i = 0; i < decl.conditions.size(); ++i) {
       if (i > 0) {
-        sink_.report(diag::E4004, decl.condition_keywords[i], "signal " + quoted(decl.name.name) + " has a second `when`")
+        sink_
+            .report(diag::E4004, decl.condition_keywords[i],
+                    "signal " + quoted(decl.name.name) + " has a second `when`")
             .help = "join the conditions with `and` or `or` in one `when`";
       }
       condition(decl.conditions[i], sc, "the signal's `when`");
@@ -88,8 +91,9 @@ void checker::check_signals() {
       if (!t.locale) continue;
       const auto& locales = p_.policy.locales;
       if (p_.policy.locales_declared && std::find(locales.begin(), locales.end(), t.locale->name) == locales.end()) {
-        sink_.report(diag::E2009, t.locale->where,
-                     "locale " + quoted(t.locale->name) + " is not one of the rule set's locales")
+        sink_
+            .report(diag::E2009, t.locale->where,
+                    "locale " + quoted(t.locale->name) + " is not one of the rule set's locales")
             .help = "list it in the policy: `locales ru, en`";
       }
     }
@@ -108,9 +112,10 @@ void checker::check_text(const ast::message_text& text, const scope& sc) {
         if (ph.path.size() != 1 || lets[i].name.name != first) continue;
         const type t = i < s.fact_types.size() ? s.fact_types[i] : type{};
         if (t.optional && std::find(sc.present.begin(), sc.present.end(), first) == sc.present.end()) {
-          sink_.report(diag::E3007, ph.where,
-                       "placeholder " + quoted("{" + first + "}") + " is optional (" + type_name(t) +
-                           ") and may be absent when the message is sent")
+          sink_
+              .report(diag::E3007, ph.where,
+                      "placeholder " + quoted("{" + first + "}") + " is optional (" + type_name(t) +
+                          ") and may be absent when the message is sent")
               .help = "require it in the signal: `when present(" + first + ") and ...`, or give a default with `??`";
         }
         goto resolved;
@@ -139,8 +144,8 @@ void checker::check_text(const ast::message_text& text, const scope& sc) {
         continue;
       }
       if (p_.schema.stream(first)) {
-        sink_.report(diag::E4002, ph.where, quoted(first) + " is an event stream, not a value to print")
-            .help = "define a fact in the signal, e.g. `let tickets_30d = count(" + first + ", 30d)`";
+        sink_.report(diag::E4002, ph.where, quoted(first) + " is an event stream, not a value to print").help =
+            "define a fact in the signal, e.g. `let tickets_30d = count(" + first + ", 30d)`";
         continue;
       }
     }
@@ -173,11 +178,12 @@ void checker::check_body(const ast::play_body& body, const scope& sc, const ast:
   once(body.offer_ids, "offer_id", [](const ast::string_setting& i) { return i.where; });
   for (const ast::identifier& c : body.channels) channel_of(c);
   for (const ast::string_setting& o : body.offer_ids) {
-    if (o.value.empty()) sink_.report(diag::E4007, o.where, "`offer_id` is empty; name the offer, e.g. \"growth_bundle\"");
+    if (o.value.empty())
+      sink_.report(diag::E4007, o.where, "`offer_id` is empty; name the offer, e.g. \"growth_bundle\"");
   }
   if (require_parts && body.channels.empty() && (fallback == nullptr || fallback->channels.empty())) {
-    sink_.report(diag::E4007, owner_where, std::string(owner) + " has no `channel`")
-        .help = "add `channel email` (or in_app, csm_task, call)";
+    sink_.report(diag::E4007, owner_where, std::string(owner) + " has no `channel`").help =
+        "add `channel email` (or in_app, csm_task, call)";
   }
   const auto& locales = p_.policy.locales;
   for (std::size_t k = 0; k < part_names.size(); ++k) {
@@ -187,19 +193,20 @@ void checker::check_body(const ast::play_body& body, const scope& sc, const ast:
       if (part.kind == kind_k) parts.push_back(&part);
     }
     for (std::size_t i = 1; i < parts.size(); ++i) {
-      sink_.report(diag::E4004, parts[i]->keyword, std::string(owner) + " has a second " + quoted(part_names[k]))
-          .help = "give translations in one part: `" + std::string(part_names[k]) + " ru \"...\" en \"...\"`";
+      sink_.report(diag::E4004, parts[i]->keyword, std::string(owner) + " has a second " + quoted(part_names[k])).help =
+          "give translations in one part: `" + std::string(part_names[k]) + " ru \"...\" en \"...\"`";
     }
     if (parts.empty()) {
-      const bool inherited = fallback != nullptr && std::any_of(fallback->parts.begin(), fallback->parts.end(),
-                                                                [&](const ast::message_part& p) { return p.kind == kind_k; });
+      const bool inherited =
+          fallback != nullptr && std::any_of(fallback->parts.begin(), fallback->parts.end(),
+                                             [&](const ast::message_part& p) { return p.kind == kind_k; });
       if (require_parts && !inherited) {
         static constexpr std::string_view why[] = {
             "why this matters to the customer now, with a fact: `why_now \"Revenue grew {growth} in 60 days\"`",
             "the personal offer: `offer \"Growth bundle: +50% limits\"`",
             "one simple next step: `next_step \"Book a 15-minute call: {csm_link}\"`"};
-        sink_.report(diag::E4001, owner_where, std::string(owner) + " has no " + quoted(part_names[k]))
-            .help = "every message has four parts (signal, why_now, offer, next_step); add " + std::string(why[k]);
+        sink_.report(diag::E4001, owner_where, std::string(owner) + " has no " + quoted(part_names[k])).help =
+            "every message has four parts (signal, why_now, offer, next_step); add " + std::string(why[k]);
       }
       continue;
     }
@@ -207,9 +214,9 @@ void checker::check_body(const ast::play_body& body, const scope& sc, const ast:
     std::vector<std::string> seen;
     for (const ast::localized_text& v : part.variants) {
       const std::string loc = v.locale ? v.locale->name : locales.front();
-      const bool known = p_.policy.locales_declared
-                             ? std::find(locales.begin(), locales.end(), loc) != locales.end()
-                             : std::find(supported_locales.begin(), supported_locales.end(), loc) != supported_locales.end();
+      const bool known = p_.policy.locales_declared ? std::find(locales.begin(), locales.end(), loc) != locales.end()
+                                                    : std::find(supported_locales.begin(), supported_locales.end(),
+                                                                loc) != supported_locales.end();
       if (v.locale && !known) {
         sink_.report(diag::E2009, v.locale->where, "locale " + quoted(loc) + " is not one of the rule set's locales")
             .help = "the policy's `locales` lists them; add it there or remove this text";
@@ -223,9 +230,10 @@ void checker::check_body(const ast::play_body& body, const scope& sc, const ast:
     for (const std::string& loc : locales) {
       if (!p_.policy.locales_declared) break;
       if (std::find(seen.begin(), seen.end(), loc) == seen.end()) {
-        sink_.report(diag::E4003, part.keyword, quoted(part_names[k]) + " has no text in " + quoted(loc))
-            .help = "add it: `" + std::string(part_names[k]) + " " + loc + " \"...\"`; every message is sent in the "
-                    "account's locale";
+        sink_.report(diag::E4003, part.keyword, quoted(part_names[k]) + " has no text in " + quoted(loc)).help =
+            "add it: `" + std::string(part_names[k]) + " " + loc +
+            " \"...\"`; every message is sent in the "
+            "account's locale";
       }
     }
   }
@@ -241,8 +249,8 @@ void checker::check_play(std::size_t pi) {
   const ast::play_decl& decl = rules_.modules[m].plays[info.ref.index];
   const std::string owner = "play " + quoted(decl.name.name);
   if (!decl.signal) {
-    sink_.report(diag::E4001, decl.name.where, owner + " is attached to no signal")
-        .help = "name the signal it answers: `play " + decl.name.name + " on SIGNAL {`";
+    sink_.report(diag::E4001, decl.name.where, owner + " is attached to no signal").help =
+        "name the signal it answers: `play " + decl.name.name + " on SIGNAL {`";
   } else if (const auto s = p_.signal(decl.signal->name)) {
     info.signal = s;
     p_.signals[*s].used = true;
@@ -318,8 +326,8 @@ void checker::check_policy() {
   std::vector<std::string> locales;
   for (const ast::identifier& l : pol.locales) {
     if (std::find(supported_locales.begin(), supported_locales.end(), l.name) == supported_locales.end()) {
-      sink_.report(diag::E2009, l.where, "unsupported locale " + quoted(l.name))
-          .help = "nudge renders messages in `ru` and `en`";
+      sink_.report(diag::E2009, l.where, "unsupported locale " + quoted(l.name)).help =
+          "nudge renders messages in `ru` and `en`";
       continue;
     }
     if (std::find(locales.begin(), locales.end(), l.name) != locales.end()) {
@@ -339,8 +347,8 @@ void checker::check_policy() {
   if (!pol.timezones.empty()) {
     const ast::string_setting& tz = pol.timezones.front();
     if (!valid_timezone(tz.value)) {
-      sink_.report(diag::E2009, tz.where, "timezone " + quoted(tz.value) + " is not an IANA time zone name")
-          .help = "write it as Area/City, e.g. \"Asia/Almaty\", or \"UTC\"";
+      sink_.report(diag::E2009, tz.where, "timezone " + quoted(tz.value) + " is not an IANA time zone name").help =
+          "write it as Area/City, e.g. \"Asia/Almaty\", or \"UTC\"";
     } else {
       p_.policy.timezone = tz.value;
     }
@@ -349,24 +357,28 @@ void checker::check_policy() {
   std::vector<const ast::identifier*> cap_names;
   for (const ast::cap_decl& cap : pol.caps) {
     if (!cap.same_offer && cap.count.value <= 0) {
-      sink_.report(diag::E4005, cap.count.where, "a cap must allow at least one touch, but this allows " +
-                                                    std::to_string(cap.count.value))
+      sink_
+          .report(diag::E4005, cap.count.where,
+                  "a cap must allow at least one touch, but this allows " + std::to_string(cap.count.value))
           .help = "to keep accounts from getting messages at all, narrow the play's `audience`";
     }
     if (cap.window.days <= 0) {
-      sink_.report(diag::E4005, cap.window.where,
-                   "a cap's window must be at least one day, but this is " + std::to_string(cap.window.days) + " days")
+      sink_
+          .report(diag::E4005, cap.window.where,
+                  "a cap's window must be at least one day, but this is " + std::to_string(cap.window.days) + " days")
           .help = "write a positive window such as `per 7d` or `per week`";
     }
     if (cap.unit) {
       if (std::find(cap_units.begin(), cap_units.end(), cap.unit->name) == cap_units.end()) {
         const std::string guess = closest(cap.unit->name, cap_units);
-        sink_.report(diag::E2009, cap.unit->where,
-                     "unknown cap unit " + quoted(cap.unit->name) + (guess.empty() ? "" : "; did you mean `" + guess + "`?"))
+        sink_
+            .report(
+                diag::E2009, cap.unit->where,
+                "unknown cap unit " + quoted(cap.unit->name) + (guess.empty() ? "" : "; did you mean `" + guess + "`?"))
             .help = "count `offers` (touches) or `channels` (distinct channels in the window)";
       } else if (cap.unit->name.starts_with("channel") && cap.scope != ast::cap_scope::account) {
-        sink_.report(diag::E4005, cap.unit->where, "a cap on channels counts distinct channels of the account")
-            .help = "drop `per channel` / `on ...`: `cap 1 channel per account per day`";
+        sink_.report(diag::E4005, cap.unit->where, "a cap on channels counts distinct channels of the account").help =
+            "drop `per channel` / `on ...`: `cap 1 channel per account per day`";
       }
     }
     if (cap.channel) channel_of(*cap.channel);
@@ -394,8 +406,9 @@ void checker::check_policy() {
         if (fi.t.k == kind::date) dates.push_back(fi.name);
       }
       const std::string guess = closest(q.date_field.name, dates);
-      sink_.report(diag::E2001, q.date_field.where,
-                   "unknown date field " + quoted(q.date_field.name) + (guess.empty() ? "" : "; did you mean `" + guess + "`?"));
+      sink_.report(
+          diag::E2001, q.date_field.where,
+          "unknown date field " + quoted(q.date_field.name) + (guess.empty() ? "" : "; did you mean `" + guess + "`?"));
     }
     if (q.condition) condition(*q.condition, account, "the quiet period's `when`");
     for (const ast::identifier& e : q.exempt) {
@@ -411,8 +424,8 @@ void checker::check_policy() {
   const bool needs_csm = !pol.capacities.empty() || !pol.approvals.empty();
   if (needs_csm && p_.schema.present && !p_.schema.field("csm")) {
     const span at = !pol.capacities.empty() ? pol.capacities.front().where : pol.approvals.front().where;
-    sink_.report(diag::E2001, at, "capacity and approval are per CSM, but the schema has no field `csm`")
-        .help = "add `csm: text?` (the account's CSM) to the schema";
+    sink_.report(diag::E2001, at, "capacity and approval are per CSM, but the schema has no field `csm`").help =
+        "add `csm: text?` (the account's CSM) to the schema";
   }
   for (const ast::capacity_decl& c : pol.capacities) {
     if (c.count.value <= 0) {
@@ -433,21 +446,23 @@ void checker::check_policy() {
   }
   for (const ast::holdout_decl& h : pol.holdouts) {
     if (h.share <= 0 || h.share > 0.5) {
-      sink_.report(diag::E4006, h.share_where, "a holdout of " + std::string(rules_.sources.file(h.share_where.file).slice(h.share_where)) +
-                                                  " is outside 1%..50%")
+      sink_
+          .report(diag::E4006, h.share_where,
+                  "a holdout of " + std::string(rules_.sources.file(h.share_where.file).slice(h.share_where)) +
+                      " is outside 1%..50%")
           .help = "a control group of 10-15% measures uplift without holding back too many accounts";
     }
     if (h.salt.value.empty()) {
-      sink_.report(diag::E4007, h.salt.where, "the holdout salt is empty")
-          .help = "name the experiment, e.g. `salt \"2026-Q4\"`; changing it re-shuffles the control group";
+      sink_.report(diag::E4007, h.salt.where, "the holdout salt is empty").help =
+          "name the experiment, e.g. `salt \"2026-Q4\"`; changing it re-shuffles the control group";
     }
     if (h.stratify_by) {
       if (const auto f = p_.schema.field(h.stratify_by->name)) {
         const type& t = p_.schema.fields[*f].t;
         if (t.k != kind::money && t.k != kind::int_ && t.k != kind::number) {
-          sink_.report(diag::E3001, h.stratify_by->where,
-                       "revenue bands need a number or money field, but " + quoted(h.stratify_by->name) + " is " +
-                           type_name(t));
+          sink_.report(
+              diag::E3001, h.stratify_by->where,
+              "revenue bands need a number or money field, but " + quoted(h.stratify_by->name) + " is " + type_name(t));
         }
       } else if (p_.schema.present) {
         sink_.report(diag::E2001, h.stratify_by->where, "unknown field " + quoted(h.stratify_by->name));

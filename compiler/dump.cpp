@@ -19,8 +19,7 @@ constexpr std::string_view part_name(ast::part_kind k) {
 
 class printer {
  public:
-  printer(std::ostream& out, const rule_set& rules, const program* checked)
-      : out_(out), rules_(rules), p_(checked) {}
+  printer(std::ostream& out, const rule_set& rules, const program* checked) : out_(out), rules_(rules), p_(checked) {}
 
   void module(std::uint32_t m) {
     module_ = m;
@@ -45,7 +44,9 @@ class printer {
     return fmt::format("[{}:{}-{}:{}]", b.line, b.column, e.line, e.column);
   }
 
-  void line(int depth, std::string_view text) { out_ << std::string(static_cast<std::size_t>(depth) * 2, ' ') << text << '\n'; }
+  void line(int depth, std::string_view text) {
+    out_ << std::string(static_cast<std::size_t>(depth) * 2, ' ') << text << '\n';
+  }
 
   std::string type_suffix(ast::expr_id id) const {
     if (p_ == nullptr) return "";
@@ -61,13 +62,20 @@ class printer {
     if (p_ == nullptr) return "";
     const symbol& s = p_->tables[module_].symbols[ast::index(id)];
     switch (s.what) {
-      case symbol::of::field: return " -> field";
-      case symbol::of::stream: return " -> events";
-      case symbol::of::event_field: return " -> event field";
-      case symbol::of::fact: return fmt::format(" -> fact of {}", p_->signals[s.a].name);
-      case symbol::of::signal: return " -> signal";
-      case symbol::of::variant: return " -> variant";
-      default: return "";
+      case symbol::of::field:
+        return " -> field";
+      case symbol::of::stream:
+        return " -> events";
+      case symbol::of::event_field:
+        return " -> event field";
+      case symbol::of::fact:
+        return fmt::format(" -> fact of {}", p_->signals[s.a].name);
+      case symbol::of::signal:
+        return " -> signal";
+      case symbol::of::variant:
+        return " -> variant";
+      default:
+        return "";
     }
   }
 
@@ -139,7 +147,8 @@ class printer {
   void body(int depth, const ast::play_body& b) {
     for (const ast::identifier& c : b.channels) line(depth, fmt::format("channel {} {}", c.name, at(c.where)));
     for (const ast::int_setting& p : b.priorities) line(depth, fmt::format("priority {} {}", p.value, at(p.where)));
-    for (const ast::string_setting& o : b.offer_ids) line(depth, fmt::format("offer_id \"{}\" {}", o.value, at(o.where)));
+    for (const ast::string_setting& o : b.offer_ids)
+      line(depth, fmt::format("offer_id \"{}\" {}", o.value, at(o.where)));
     for (const ast::message_part& part : b.parts) {
       line(depth, fmt::format("{} {}", part_name(part.kind), at(part.keyword)));
       for (const ast::localized_text& t : part.variants) text(depth + 1, t);
@@ -171,7 +180,8 @@ class printer {
   void signal(const ast::signal_decl& s) {
     std::string extra;
     if (p_ != nullptr) {
-      if (const auto i = p_->signal(s.name.name)) extra = fmt::format(" (reads {}d back)", p_->signals[*i].lookback_days);
+      if (const auto i = p_->signal(s.name.name))
+        extra = fmt::format(" (reads {}d back)", p_->signals[*i].lookback_days);
     }
     line(1, fmt::format("signal {} {}{}", s.name.name, at(s.where), extra));
     for (const ast::title_decl& t : s.titles) {
@@ -206,14 +216,17 @@ class printer {
     }
   }
 
-  static std::string period(const ast::period& p) { return p.calendar.empty() ? fmt::format("{}d", p.days) : p.calendar; }
+  static std::string period(const ast::period& p) {
+    return p.calendar.empty() ? fmt::format("{}d", p.days) : p.calendar;
+  }
 
   void policy(const ast::policy_decl& p) {
     line(1, fmt::format("policy {}", at(p.where)));
     for (const ast::identifier& l : p.locales) line(2, fmt::format("locale {} {}", l.name, at(l.where)));
     for (const ast::string_setting& t : p.timezones) line(2, fmt::format("timezone \"{}\" {}", t.value, at(t.where)));
     for (const ast::cap_decl& c : p.caps) {
-      std::string what = c.same_offer ? "same offer" : fmt::format("{} {}", c.count.value, c.unit ? c.unit->name : "touches");
+      std::string what =
+          c.same_offer ? "same offer" : fmt::format("{} {}", c.count.value, c.unit ? c.unit->name : "touches");
       std::string scope = c.scope == ast::cap_scope::account               ? "per account"
                           : c.scope == ast::cap_scope::account_per_channel ? "per account per channel"
                                                                            : "per account on " + c.channel->name;
@@ -231,8 +244,8 @@ class printer {
       line(2, fmt::format("capacity {} per csm per {} {}", c.count.value, period(c.window), at(c.where)));
     }
     for (const ast::approval_decl& a : p.approvals) {
-      line(2, fmt::format("approval by csm{} {}", a.expires_days ? fmt::format(" expires {}d", a.expires_days->value) : "",
-                          at(a.where)));
+      line(2, fmt::format("approval by csm{} {}",
+                          a.expires_days ? fmt::format(" expires {}d", a.expires_days->value) : "", at(a.where)));
       if (a.condition) expr(3, *a.condition);
     }
     for (const ast::holdout_decl& h : p.holdouts) {

@@ -37,8 +37,8 @@ type checker::expr(ast::expr_id id, const scope& sc, const type* hint) {
         if constexpr (std::is_same_v<K, ast::money_lit>) {
           const auto cur = currency_index(k.currency.name);
           if (!cur) {
-            sink_.report(diag::E2005, k.currency.where, "unknown currency " + quoted(k.currency.name))
-                .help = "use an ISO 4217 code such as KZT, USD or EUR";
+            sink_.report(diag::E2005, k.currency.where, "unknown currency " + quoted(k.currency.name)).help =
+                "use an ISO 4217 code such as KZT, USD or EUR";
             return type{};
           }
           return type::of(kind::money, static_cast<std::uint16_t>(*cur));
@@ -51,8 +51,8 @@ type checker::expr(ast::expr_id id, const scope& sc, const type* hint) {
         if constexpr (std::is_same_v<K, ast::between>) return between(id, k, sc);
         if constexpr (std::is_same_v<K, ast::call>) return call(id, k, sc);
         if constexpr (std::is_same_v<K, ast::where_filter>) {
-          sink_.report(diag::E3009, e.where, "`where` filters events only inside a function such as `count`")
-              .help = "write `count(tickets where topic == \"billing\", 30d)`";
+          sink_.report(diag::E3009, e.where, "`where` filters events only inside a function such as `count`").help =
+              "write `count(tickets where topic == \"billing\", 30d)`";
           return type{};
         }
         return type{};
@@ -69,12 +69,13 @@ type checker::value_of(ast::expr_id id, const scope& sc, const type* hint) {
   if (t.k == kind::stream || t.k == kind::column) {
     const span at = where(sc, id);
     const std::string text(rules_.sources.file(at.file).slice(at));
-    sink_.report(diag::E3009, at,
-                 quoted(text) + (t.k == kind::stream ? " is an event stream" : " is a field of many events") +
-                     ", not a single value")
-        .help = t.k == kind::stream ? "count its events in a window: `count(" + text + ", 30d)`"
-                                    : "aggregate it in a window: `avg(" + text + ", 30d)` or `most_frequent(" +
-                                          text + ", 30d)`";
+    sink_
+        .report(diag::E3009, at,
+                quoted(text) + (t.k == kind::stream ? " is an event stream" : " is a field of many events") +
+                    ", not a single value")
+        .help = t.k == kind::stream
+                    ? "count its events in a window: `count(" + text + ", 30d)`"
+                    : "aggregate it in a window: `avg(" + text + ", 30d)` or `most_frequent(" + text + ", 30d)`";
     return type{};
   }
   return t;
@@ -97,8 +98,9 @@ type checker::decided(ast::expr_id id, const scope& sc, const type* hint) {
 type checker::condition(ast::expr_id id, const scope& sc, std::string_view where_text) {
   const type t = decided(id, sc);
   if (!t.is_error() && t.k != kind::bool_) {
-    sink_.report(diag::E3006, where(sc, id),
-                 std::string(where_text) + " must be a yes/no condition, but this is " + type_name(t))
+    sink_
+        .report(diag::E3006, where(sc, id),
+                std::string(where_text) + " must be a yes/no condition, but this is " + type_name(t))
         .help = "compare it with something, e.g. `... >= 15%`";
     return type{};
   }
@@ -149,8 +151,7 @@ type checker::name(ast::expr_id id, const ast::name_ref& n, const scope& sc, con
       sym = {symbol::of::variant, hint->ref, static_cast<std::uint32_t>(it - e.variants.begin())};
       return type::of(kind::enum_, hint->ref);
     }
-    auto& d = sink_.report(diag::E3003, n.name.where,
-                           "enum `" + e.name + "` has no variant " + quoted(nm));
+    auto& d = sink_.report(diag::E3003, n.name.where, "enum `" + e.name + "` has no variant " + quoted(nm));
     const std::string guess = closest(nm, e.variants);
     std::string all;
     for (const std::string& v : e.variants) all += (all.empty() ? "" : ", ") + v;
@@ -227,7 +228,8 @@ type checker::name(ast::expr_id id, const ast::name_ref& n, const scope& sc, con
 type checker::member(ast::expr_id id, const ast::member& m, const scope& sc) {
   const ast::expr& object = node(sc.module, m.object);
   // `signal.fact`
-  if (const auto* ref = std::get_if<ast::name_ref>(&object.kind); ref && sc.signals_visible && names_signal(m.object, sc)) {
+  if (const auto* ref = std::get_if<ast::name_ref>(&object.kind);
+      ref && sc.signals_visible && names_signal(m.object, sc)) {
     if (const auto s = p_.signal(ref->name.name)) {
       p_.tables[sc.module].symbols[ast::index(m.object)] = {symbol::of::signal, static_cast<std::uint32_t>(*s), 0};
       const signal_info& info = p_.signals[*s];
@@ -270,8 +272,8 @@ type checker::member(ast::expr_id id, const ast::member& m, const scope& sc) {
                      (guess.empty() ? "" : "; did you mean `" + guess + "`?"));
     return type{};
   }
-  sink_.report(diag::E2006, m.name.where,
-               "`." + m.name.name + "`: a value of type " + type_name(obj) + " has no fields")
+  sink_
+      .report(diag::E2006, m.name.where, "`." + m.name.name + "`: a value of type " + type_name(obj) + " has no fields")
       .help = "fields belong to event streams (`tickets.topic`) and facts to signals (`check_growing.growth`)";
   return type{};
 }
@@ -326,8 +328,7 @@ type checker::binary(ast::expr_id id, const ast::binary& b, const scope& sc) {
     const char* word = b.op == op::logical_and ? "`and`" : "`or`";
     for (const auto& [t, e] : {std::pair{l, b.lhs}, std::pair{r, b.rhs}}) {
       if (!t.is_error() && t.k != kind::bool_) {
-        sink_.report(diag::E3001, where(sc, e),
-                     std::string(word) + " joins conditions, but this is " + type_name(t));
+        sink_.report(diag::E3001, where(sc, e), std::string(word) + " joins conditions, but this is " + type_name(t));
         return type{};
       }
     }
@@ -379,8 +380,12 @@ type checker::binary(ast::expr_id id, const ast::binary& b, const scope& sc) {
     case op::lt:
     case op::le:
     case op::gt:
-    case op::ge: result = compare(b, l, r, sc); break;
-    default: result = arithmetic(b, l, r, sc); break;
+    case op::ge:
+      result = compare(b, l, r, sc);
+      break;
+    default:
+      result = arithmetic(b, l, r, sc);
+      break;
   }
   if (result.is_error()) return result;
   result = with_flags(result, l, r);
@@ -392,8 +397,8 @@ type checker::compare(const ast::binary& b, type l, type r, const scope& sc) {
   const bool ordered = b.op != ast::binary_op::eq && b.op != ast::binary_op::ne;
   const span at = span{where(sc, b.lhs).file, where(sc, b.lhs).begin, where(sc, b.rhs).end};
   if (l.k == kind::money && r.k == kind::money && l.ref != r.ref) {
-    sink_.report(diag::E3002, at, "cannot compare " + type_name(l) + " with " + type_name(r))
-        .help = "money of different currencies never mixes; convert one side in the data";
+    sink_.report(diag::E3002, at, "cannot compare " + type_name(l) + " with " + type_name(r)).help =
+        "money of different currencies never mixes; convert one side in the data";
     return type{};
   }
   const bool comparable = (is_numberish(l.k) && is_numberish(r.k)) || l.same_base(r);
@@ -418,15 +423,13 @@ type checker::arithmetic(const ast::binary& b, type l, type r, const scope& sc) 
   const span at = span{where(sc, b.lhs).file, where(sc, b.lhs).begin, where(sc, b.rhs).end};
   const std::string sym(rules_.sources.file(b.op_where.file).slice(b.op_where));
   auto fail = [&](std::string help) {
-    auto& d = sink_.report(diag::E3001, at,
-                           "cannot apply `" + sym + "` to " + type_name(l) + " and " + type_name(r));
+    auto& d = sink_.report(diag::E3001, at, "cannot apply `" + sym + "` to " + type_name(l) + " and " + type_name(r));
     d.help = std::move(help);
     return type{};
   };
   if (l.k == kind::money && r.k == kind::money && l.ref != r.ref) {
-    sink_.report(diag::E3002, at,
-                 "cannot apply `" + sym + "` to " + type_name(l) + " and " + type_name(r))
-        .help = "money of different currencies never mixes; convert one side in the data";
+    sink_.report(diag::E3002, at, "cannot apply `" + sym + "` to " + type_name(l) + " and " + type_name(r)).help =
+        "money of different currencies never mixes; convert one side in the data";
     return type{};
   }
   const bool add_sub = b.op == op::add || b.op == op::sub;
@@ -440,7 +443,8 @@ type checker::arithmetic(const ast::binary& b, type l, type r, const scope& sc) 
   }
   if (l.k == kind::duration || r.k == kind::duration) {
     if (add_sub && l.k == r.k) return l.value();
-    if (b.op == op::mul && ((l.k == kind::duration && r.k == kind::int_) || (l.k == kind::int_ && r.k == kind::duration))) {
+    if (b.op == op::mul &&
+        ((l.k == kind::duration && r.k == kind::int_) || (l.k == kind::int_ && r.k == kind::duration))) {
       return type::of(kind::duration);
     }
     if (b.op == op::div && l.k == r.k) return type::of(kind::number);

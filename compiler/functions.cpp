@@ -58,8 +58,8 @@ std::optional<std::int64_t> checker::window(ast::expr_id id, const scope& sc, st
     const std::string text(rules_.sources.file(e.where.file).slice(e.where));
     if (t.is_error()) return std::nullopt;
     auto& d = sink_.report(diag::E3004, e.where,
-                           "the window of `" + std::string(function) + "` must be a duration, but " +
-                               quoted(text) + " is " + (t.k == kind::duration ? "computed" : type_name(t)));
+                           "the window of `" + std::string(function) + "` must be a duration, but " + quoted(text) +
+                               " is " + (t.k == kind::duration ? "computed" : type_name(t)));
     d.help = t.k == kind::int_ ? "write it with a unit: `" + text + "d` for days or `" + text + "w` for weeks"
                                : "write a duration literal such as `30d` or `8w`";
     return std::nullopt;
@@ -92,8 +92,8 @@ type checker::events_arg(ast::expr_id id, const scope& sc) {
     return t;
   }
   if (t.k != kind::stream && t.k != kind::column) {
-    sink_.report(diag::E3009, where(sc, filter->stream), "`where` filters events, but this is " + type_name(t))
-        .help = "filter an event stream: `tickets where topic == \"billing\"`";
+    sink_.report(diag::E3009, where(sc, filter->stream), "`where` filters events, but this is " + type_name(t)).help =
+        "filter an event stream: `tickets where topic == \"billing\"`";
     return type{};
   }
   scope inner = sc;
@@ -118,16 +118,18 @@ type checker::call(ast::expr_id id, const ast::call& c, const scope& sc) {
     return type{};
   }
   if (c.args.size() != b->arity) {
-    sink_.report(diag::E3005, where(sc, id),
-                 quoted(fn) + " takes " + std::to_string(b->arity) + " argument" + (b->arity == 1 ? "" : "s") +
-                     ", but " + std::to_string(c.args.size()) + (c.args.size() == 1 ? " is" : " are") + " given")
+    sink_
+        .report(diag::E3005, where(sc, id),
+                quoted(fn) + " takes " + std::to_string(b->arity) + " argument" + (b->arity == 1 ? "" : "s") +
+                    ", but " + std::to_string(c.args.size()) + (c.args.size() == 1 ? " is" : " are") + " given")
         .help = std::string(b->signature);
     for (const ast::expr_id a : c.args) expr(a, sc);
     return type{};
   }
   auto bad_arg = [&](ast::expr_id a, const type& t, std::string_view wanted) {
-    sink_.report(diag::E3005, where(sc, a),
-                 quoted(fn) + " needs " + std::string(wanted) + ", but this is " + type_name(t))
+    sink_
+        .report(diag::E3005, where(sc, a),
+                quoted(fn) + " needs " + std::string(wanted) + ", but this is " + type_name(t))
         .help = std::string(b->signature);
     return type{};
   };
@@ -140,8 +142,9 @@ type checker::call(ast::expr_id id, const ast::call& c, const scope& sc) {
     if (t.k == kind::stream || t.k == kind::column) return bad_arg(c.args[0], t, "a single value");
     if (!t.is_error() && !t.optional && !t.partial) {
       const span at = where(sc, c.args[0]);
-      sink_.report(diag::W5005, at,
-                   quoted(rules_.sources.file(at.file).slice(at)) + " is never absent, so `present(...)` is always true");
+      sink_.report(
+          diag::W5005, at,
+          quoted(rules_.sources.file(at.file).slice(at)) + " is never absent, so `present(...)` is always true");
     }
     return type::of(kind::bool_);
   }
@@ -172,8 +175,9 @@ type checker::call(ast::expr_id id, const ast::call& c, const scope& sc) {
       return type{};
     }
     const bool ok = (numberish(part.k) && numberish(whole.k)) || (part.k == kind::money && whole.k == kind::money);
-    if (!ok) return bad_arg(numberish(part.k) || part.k == kind::money ? c.args[1] : c.args[0],
-                            numberish(part.k) || part.k == kind::money ? whole : part, "two numbers or two amounts");
+    if (!ok)
+      return bad_arg(numberish(part.k) || part.k == kind::money ? c.args[1] : c.args[0],
+                     numberish(part.k) || part.k == kind::money ? whole : part, "two numbers or two amounts");
     type r = type::of(kind::percent);
     r.partial = part.partial || whole.partial;
     r.optional = part.optional || whole.optional;
@@ -209,11 +213,11 @@ type checker::call(ast::expr_id id, const ast::call& c, const scope& sc) {
     const bool events = t.k == kind::column;
     type elem = events ? p_.schema.streams[t.ref].fields[t.field].t : t;
     if (t.k == kind::stream) {
-      return bad_arg(c.args[0], t, "values: name an event field such as `" +
-                                       p_.schema.streams[t.ref].name + "." +
-                                       (p_.schema.streams[t.ref].fields.empty() ? std::string("field")
-                                                                                : p_.schema.streams[t.ref].fields.back().name) +
-                                       "`");
+      return bad_arg(c.args[0], t,
+                     "values: name an event field such as `" + p_.schema.streams[t.ref].name + "." +
+                         (p_.schema.streams[t.ref].fields.empty() ? std::string("field")
+                                                                  : p_.schema.streams[t.ref].fields.back().name) +
+                         "`");
     }
     if (!events) elem = value_of(c.args[0], sc);
     // Absent values are skipped by window aggregates; a window with no values is unknown.

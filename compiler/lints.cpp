@@ -104,19 +104,36 @@ class range_analysis {
       subject = b.rhs;
       if (!c) return std::nullopt;
       // Mirror: c < x  is  x > c.
-      if (o == op::lt) o = op::gt;
-      else if (o == op::le) o = op::ge;
-      else if (o == op::gt) o = op::lt;
-      else if (o == op::ge) o = op::le;
+      if (o == op::lt)
+        o = op::gt;
+      else if (o == op::le)
+        o = op::ge;
+      else if (o == op::gt)
+        o = op::lt;
+      else if (o == op::ge)
+        o = op::le;
     }
     interval allowed;
     switch (o) {
-      case op::eq: allowed.lo = allowed.hi = *c; break;
-      case op::gt: allowed.lo = *c; allowed.lo_open = true; break;
-      case op::ge: allowed.lo = *c; break;
-      case op::lt: allowed.hi = *c; allowed.hi_open = true; break;
-      case op::le: allowed.hi = *c; break;
-      default: return std::nullopt;  // != rarely excludes a whole range
+      case op::eq:
+        allowed.lo = allowed.hi = *c;
+        break;
+      case op::gt:
+        allowed.lo = *c;
+        allowed.lo_open = true;
+        break;
+      case op::ge:
+        allowed.lo = *c;
+        break;
+      case op::lt:
+        allowed.hi = *c;
+        allowed.hi_open = true;
+        break;
+      case op::le:
+        allowed.hi = *c;
+        break;
+      default:
+        return std::nullopt;  // != rarely excludes a whole range
     }
     return bound{subject, allowed};
   }
@@ -207,8 +224,8 @@ void checker::lint_never_true(std::uint32_t module, ast::expr_id id) {
   const range_analysis ra(rules_, p_, module);
   if (const auto f = ra.never_true(id)) {
     const std::string text(rules_.sources.file(f->where.file).slice(f->where));
-    sink_.report(diag::W5003, f->where, "condition " + quoted(text) + " can never be true: " + f->reason)
-        .help = "check the numbers and the comparison direction";
+    sink_.report(diag::W5003, f->where, "condition " + quoted(text) + " can never be true: " + f->reason).help =
+        "check the numbers and the comparison direction";
   }
 }
 
@@ -219,7 +236,8 @@ void checker::lint_generic_messages() {
     const auto& lets = rules_.modules[s.ref.module].signals[s.ref.index].lets;
     auto is_fact = [&](const ast::placeholder& ph) {
       if (ph.path.size() == 2) return p_.signal(ph.path[0].name).has_value();
-      return std::any_of(lets.begin(), lets.end(), [&](const ast::let_decl& l) { return l.name.name == ph.path[0].name; });
+      return std::any_of(lets.begin(), lets.end(),
+                         [&](const ast::let_decl& l) { return l.name.name == ph.path[0].name; });
     };
     const ast::play_decl& decl = rules_.modules[info.ref.module].plays[info.ref.index];
     auto check_parts = [&](const ast::play_body& body) {
@@ -269,8 +287,10 @@ void checker::lint_uncapped_plays() {
     }
     if (covered) continue;
     const ast::play_decl& decl = rules_.modules[info.ref.module].plays[info.ref.index];
-    sink_.report(diag::W5004, decl.name.where,
-                 "no frequency cap covers play `" + info.name + "`" + (pol == nullptr ? ": the rule set has no policy" : ""))
+    sink_
+        .report(
+            diag::W5004, decl.name.where,
+            "no frequency cap covers play `" + info.name + "`" + (pol == nullptr ? ": the rule set has no policy" : ""))
         .help = pol == nullptr ? "add a policy with caps, e.g. `policy { cap 1 offer per account per 7d }`"
                                : "add a cap for its channel, e.g. `cap 2 per account per channel per 30d`";
   }
@@ -286,8 +306,8 @@ void checker::lint() {
       if (std::find(other.depends_on.begin(), other.depends_on.end(), s) != other.depends_on.end()) referenced = true;
     }
     if (!referenced) {
-      sink_.report(diag::W5002, decl.name.where, "signal `" + info.name + "` is used by no play")
-          .help = "attach a play to it (`play NAME on " + info.name + " { ... }`) or remove it";
+      sink_.report(diag::W5002, decl.name.where, "signal `" + info.name + "` is used by no play").help =
+          "attach a play to it (`play NAME on " + info.name + " { ... }`) or remove it";
     }
   }
   for (const play_info& info : p_.plays) {

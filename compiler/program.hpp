@@ -37,7 +37,7 @@ struct schema_info {
 struct signal_info {
   decl_ref ref;
   std::string name;
-  std::vector<type> fact_types;  // parallel to the signal's lets
+  std::vector<type> fact_types;         // parallel to the signal's lets
   std::vector<std::size_t> depends_on;  // signals its expressions refer to
   std::int64_t lookback_days = 0;       // how far back in history its condition reads
   bool used = false;

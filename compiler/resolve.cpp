@@ -57,13 +57,10 @@ program checker::run() {
   return std::move(p_);
 }
 
-const ast::expr& checker::node(std::uint32_t module, ast::expr_id id) const {
-  return rules_.modules[module].at(id);
-}
+const ast::expr& checker::node(std::uint32_t module, ast::expr_id id) const { return rules_.modules[module].at(id); }
 
 void checker::note_duplicate(std::string_view what, const ast::identifier& again, span first) {
-  auto& d = sink_.report(diag::E2002, again.where,
-                         std::string(what) + " `" + again.name + "` is declared twice");
+  auto& d = sink_.report(diag::E2002, again.where, std::string(what) + " `" + again.name + "` is declared twice");
   d.notes.push_back({first, "first declared here"});
   d.help = "rename one of them";
 }
@@ -86,7 +83,8 @@ void checker::collect_declarations() {
         continue;
       }
       auto& d = sink_.report(diag::E2008, s.keyword, "a rule set has one schema, and this is a second");
-      d.notes.push_back({span{schema_where.file, schema_where.begin, schema_where.begin + 6}, "the first schema is here"});
+      d.notes.push_back(
+          {span{schema_where.file, schema_where.begin, schema_where.begin + 6}, "the first schema is here"});
       d.help = "merge the fields into the first schema; other files can use it with `use \"schema.rule\"`";
     }
     for (std::uint32_t i = 0; i < mod.signals.size(); ++i) {
@@ -130,9 +128,9 @@ void checker::collect_declarations() {
   if (schema_where.end == 0 && !p_.schema.present && !rules_.incomplete) {
     const span at = rules_.modules.empty() ? span{} : span{0, 0, 0};
     if (!rules_.modules.empty()) {
-      sink_.report(diag::E2008, at, "the rule set has no schema")
-          .help = "declare the account snapshot with `schema { history 365d  mrr: money(KZT) ... }`, "
-                  "or `use` the file that has it";
+      sink_.report(diag::E2008, at, "the rule set has no schema").help =
+          "declare the account snapshot with `schema { history 365d  mrr: money(KZT) ... }`, "
+          "or `use` the file that has it";
     }
   }
 }
@@ -149,8 +147,7 @@ std::optional<type> base_type(std::string_view name) {
   return std::nullopt;
 }
 
-constexpr std::string_view type_words[] = {"text", "int",  "number", "percent",
-                                           "bool", "date", "money",  "enum"};
+constexpr std::string_view type_words[] = {"text", "int", "number", "percent", "bool", "date", "money", "enum"};
 
 }  // namespace
 
@@ -167,8 +164,8 @@ void checker::build_schema() {
   schema.present = true;
   schema.where = s->where;
   if (s->history_days.empty()) {
-    sink_.report(diag::E4007, s->keyword, "the schema does not say how much history the data keeps")
-        .help = "add `history 365d` (the days of snapshots and events kept); windows longer than it are errors";
+    sink_.report(diag::E4007, s->keyword, "the schema does not say how much history the data keeps").help =
+        "add `history 365d` (the days of snapshots and events kept); windows longer than it are errors";
   } else {
     schema.history_days = s->history_days.front().value;
     schema.history_where = s->history_days.front().where;
@@ -260,9 +257,9 @@ void checker::build_schema() {
       d.help = guess.empty() ? "declare it in the block: `" + st.time_field.name + ": date`"
                              : "did you mean `" + guess + "`?";
     } else if (time->t.k != kind::date || time->t.optional) {
-      sink_.report(diag::E3001, st.time_field.where,
-                   "events are dated by `" + st.time_field.name + "`, which is " + type_name(time->t) +
-                       ", not date")
+      sink_
+          .report(diag::E3001, st.time_field.where,
+                  "events are dated by `" + st.time_field.name + "`, which is " + type_name(time->t) + ", not date")
           .help = "declare it as `" + st.time_field.name + ": date`";
     } else {
       info.time_field = static_cast<std::size_t>(time - info.fields.begin());
@@ -353,8 +350,9 @@ void checker::resolve_signal_graph() {
         const signal_info& head = p_.signals[t];
         const ast::signal_decl& decl = rules_.modules[head.ref.module].signals[head.ref.index];
         auto& d = sink_.report(diag::E2004, decl.name.where, "signals refer to each other in a cycle: " + cycle);
-        d.help = "a signal may use another signal only if that one does not use it back; move the shared "
-                 "condition into one of them";
+        d.help =
+            "a signal may use another signal only if that one does not use it back; move the shared "
+            "condition into one of them";
       } else if (marks[t] == mark::none) {
         walk(t);
       }

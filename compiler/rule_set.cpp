@@ -73,7 +73,6 @@ class loader {
   load_result finish() { return std::move(result_); }
 
  private:
-
   // Adds a file once, keyed by its canonical path; `from` is the `use` that named it, if any.
   void add_file(const fs::path& path, const span* from) {
     std::error_code ec;
@@ -85,8 +84,8 @@ class loader {
     if (!read_file(path, text, why)) {
       if (from != nullptr) {
         result_.rules.incomplete = true;
-        sink_.report(diag::E1009, *from, "cannot read `" + path.string() + "`: " + why)
-            .help = "`use` paths are relative to the file that contains them";
+        sink_.report(diag::E1009, *from, "cannot read `" + path.string() + "`: " + why).help =
+            "`use` paths are relative to the file that contains them";
       } else {
         result_.errors.push_back({path.string(), why});
       }

@@ -8,12 +8,12 @@
 namespace nudge::compiler {
 
 enum class kind : std::uint8_t {
-  error,     // a broken expression: silences follow-on errors
+  error,  // a broken expression: silences follow-on errors
   text,
   int_,
   number,
-  percent,   // a fraction: 15% is 0.15
-  money,     // ref = currency index
+  percent,  // a fraction: 15% is 0.15
+  money,    // ref = currency index
   bool_,
   date,
   duration,  // whole days

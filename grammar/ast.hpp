@@ -26,23 +26,46 @@ struct identifier {
 
 enum class unary_op : std::uint8_t { negate, logical_not };
 enum class binary_op : std::uint8_t {
-  logical_or, logical_and,
-  eq, ne, lt, le, gt, ge,
-  add, sub, mul, div,
+  logical_or,
+  logical_and,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  add,
+  sub,
+  mul,
+  div,
   coalesce,
 };
 
-struct int_lit { std::int64_t value = 0; };
-struct number_lit { double value = 0; };
-struct percent_lit { double value = 0; };  // 15% is stored as 0.15
-struct duration_lit { std::int64_t days = 0; };
+struct int_lit {
+  std::int64_t value = 0;
+};
+struct number_lit {
+  double value = 0;
+};
+struct percent_lit {
+  double value = 0;
+};  // 15% is stored as 0.15
+struct duration_lit {
+  std::int64_t days = 0;
+};
 struct money_lit {
   std::string amount;  // the decimal digits as written, without separators: "240000", "12.50"
   identifier currency;
 };
-struct string_lit { std::string value; };
-struct bool_lit { bool value = false; };
-struct name_ref { identifier name; };
+struct string_lit {
+  std::string value;
+};
+struct bool_lit {
+  bool value = false;
+};
+struct name_ref {
+  identifier name;
+};
 struct member {
   expr_id object;
   identifier name;
@@ -80,9 +103,8 @@ struct where_filter {
 // Stands in for an expression the parser could not build; silences follow-on errors.
 struct error_expr {};
 
-using expr_kind = std::variant<int_lit, number_lit, percent_lit, duration_lit, money_lit,
-                               string_lit, bool_lit, name_ref, member, call, unary, binary,
-                               in_list, between, where_filter, error_expr>;
+using expr_kind = std::variant<int_lit, number_lit, percent_lit, duration_lit, money_lit, string_lit, bool_lit,
+                               name_ref, member, call, unary, binary, in_list, between, where_filter, error_expr>;
 
 struct expr {
   span where;
@@ -225,21 +247,21 @@ struct play_decl {
 // The window of a cap: a rolling number of days, or a calendar day/week/month.
 struct period {
   span where;
-  std::int64_t days = 0;   // rolling window length when calendar is empty
-  std::string calendar;    // "day", "week" or "month"
+  std::int64_t days = 0;  // rolling window length when calendar is empty
+  std::string calendar;   // "day", "week" or "month"
 };
 
 enum class cap_scope : std::uint8_t { account, account_per_channel, account_on_channel };
 
 struct cap_decl {
   span where;
-  bool same_offer = false;               // `cap same offer per account per 90d`
-  int_setting count;                     // for count caps
-  std::optional<identifier> unit;        // offer(s), message(s), touch(es), channel(s)
+  bool same_offer = false;         // `cap same offer per account per 90d`
+  int_setting count;               // for count caps
+  std::optional<identifier> unit;  // offer(s), message(s), touch(es), channel(s)
   cap_scope scope = cap_scope::account;
-  std::optional<identifier> channel;     // `on email`
+  std::optional<identifier> channel;  // `on email`
   period window;
-  std::optional<identifier> name;        // `as weekly_limit`
+  std::optional<identifier> name;  // `as weekly_limit`
 };
 
 struct quiet_decl {

@@ -27,8 +27,8 @@ struct parse_state {
 // Rules through which expressions recurse; their depth is bounded. Each must be selected
 // for the parse tree (see selector), or parse_tree bypasses this control.
 template <typename Rule>
-inline constexpr bool nests = std::is_same_v<Rule, expr> || std::is_same_v<Rule, not_prefix> ||
-                              std::is_same_v<Rule, negation>;
+inline constexpr bool nests =
+    std::is_same_v<Rule, expr> || std::is_same_v<Rule, not_prefix> || std::is_same_v<Rule, negation>;
 
 template <typename Rule>
 struct guarded : pegtl::normal<Rule> {
@@ -36,8 +36,7 @@ struct guarded : pegtl::normal<Rule> {
   static void start(const Input& in, parse_state& st) {
     if constexpr (nests<Rule>) {
       if (++st.depth > max_nesting) {
-        throw pegtl::parse_error(
-            "E1004|expression nested too deeply: split it into several `let` facts", in);
+        throw pegtl::parse_error("E1004|expression nested too deeply: split it into several `let` facts", in);
       }
     }
   }
@@ -88,23 +87,20 @@ using selector = pt::selector<
     Rule,
     pt::store_content::on<
         // names
-        name_ref, member_name, callee, decl_name, let_name, field_name, type_name, currency_name,
-        variant_name, stream_name, time_field, channel_name, locale_tag, locale_name, cap_unit,
-        cap_name, quiet_field, stratify_field,
+        name_ref, member_name, callee, decl_name, let_name, field_name, type_name, currency_name, variant_name,
+        stream_name, time_field, channel_name, locale_tag, locale_name, cap_unit, cap_name, quiet_field, stratify_field,
         // literals and operators
-        duration_lit, percent_lit, money_lit, number_lit, string_lit, bool_lit, signed_int,
-        signed_duration, currency_code, calendar_unit, mul_op, add_op, coalesce_op, cmp_op,
-        and_op, or_op, not_in,
+        duration_lit, percent_lit, money_lit, number_lit, string_lit, bool_lit, signed_int, signed_duration,
+        currency_code, calendar_unit, mul_op, add_op, coalesce_op, cmp_op, and_op, or_op, not_in,
         // expression structure
         call, where_clause, negation, in_tail, list_lit, between_tail, not_prefix,
         // messages
         text_variant, part_item, part_keyword,
         // declarations
-        use_decl, schema_decl, field_decl, type_ref, money_type, enum_type, optional_mark,
-        history_item, events_item, signal_decl, signal_title, let_item, when_item, title_item,
-        play_decl, play_signal, audience_item, channel_item, priority_item, offer_id_item,
-        if_capped_item, defer_item, step_decl, policy_decl, locales_item, timezone_item, cap_item,
-        cap_count, cap_same_offer, per_channel, on_channel, quiet_item, policy_when, exempt_list,
+        use_decl, schema_decl, field_decl, type_ref, money_type, enum_type, optional_mark, history_item, events_item,
+        signal_decl, signal_title, let_item, when_item, title_item, play_decl, play_signal, audience_item, channel_item,
+        priority_item, offer_id_item, if_capped_item, defer_item, step_decl, policy_decl, locales_item, timezone_item,
+        cap_item, cap_count, cap_same_offer, per_channel, on_channel, quiet_item, policy_when, exempt_list,
         capacity_item, expires_clause, approval_item, holdout_item, pilot_item>,
     // `expr` is selected (and folded away) because parse_tree calls a control's start()
     // only for selected rules, and the nesting guard counts there.
@@ -226,9 +222,7 @@ class converter {
 
   int depth(ast::expr_id id) const { return depths_[ast::index(id)]; }
 
-  span join(ast::expr_id a, ast::expr_id b) const {
-    return span{id_, m_.at(a).where.begin, m_.at(b).where.end};
-  }
+  span join(ast::expr_id a, ast::expr_id b) const { return span{id_, m_.at(a).where.begin, m_.at(b).where.end}; }
 
   static ast::binary_op binary_op_of(std::string_view op) {
     if (op == "or") return ast::binary_op::logical_or;
@@ -285,16 +279,14 @@ class converter {
     }
     const ast::expr_id low = expression(*tail.children[0]);
     const ast::expr_id high = expression(*tail.children[1]);
-    return add(whole, ast::between{lhs, low, high},
-               std::max({depth(lhs), depth(low), depth(high)}) + 1);
+    return add(whole, ast::between{lhs, low, high}, std::max({depth(lhs), depth(low), depth(high)}) + 1);
   }
 
   ast::expr_id postfix_chain(const node& n) {
     ast::expr_id acc = expression(*n.children.front());
     for (std::size_t i = 1; i < n.children.size(); ++i) {
       const node& member = *n.children[i];
-      acc = add(span{id_, m_.at(acc).where.begin, sp(member).end},
-                ast::member{acc, ident(member)}, depth(acc) + 1);
+      acc = add(span{id_, m_.at(acc).where.begin, sp(member).end}, ast::member{acc, ident(member)}, depth(acc) + 1);
     }
     return acc;
   }
@@ -309,8 +301,7 @@ class converter {
         // `stream where predicate`
         const ast::expr_id stream = expression(*a.children[0]);
         const ast::expr_id predicate = expression(*a.children[1]->children.front());
-        arg_id = add(sp(a), ast::where_filter{stream, predicate},
-                     std::max(depth(stream), depth(predicate)) + 1);
+        arg_id = add(sp(a), ast::where_filter{stream, predicate}, std::max(depth(stream), depth(predicate)) + 1);
       } else {
         arg_id = expression(a);
       }
@@ -391,9 +382,7 @@ class converter {
     return t;
   }
 
-  ast::field_decl field(const node& n) {
-    return {ident(*n.children[0]), type(*n.children[1]), sp(n)};
-  }
+  ast::field_decl field(const node& n) { return {ident(*n.children[0]), type(*n.children[1]), sp(n)}; }
 
   void schema(const node& n) {
     ast::schema_decl s;
@@ -672,8 +661,7 @@ std::string describe_token(std::string_view text, span token) {
   return "`" + std::string(text.substr(token.begin, token.end - token.begin)) + "`";
 }
 
-void report_parse_error(const pegtl::parse_error& e, const source_file& file, file_id id,
-                        diagnostic_sink& sink) {
+void report_parse_error(const pegtl::parse_error& e, const source_file& file, file_id id, diagnostic_sink& sink) {
   const std::string_view what = e.message();
   diag kind = diag::E1001;
   std::string_view message = what;
@@ -696,14 +684,12 @@ bool check_encoding(const source_file& file, file_id id, diagnostic_sink& sink) 
   const std::string& t = file.text();
   if (const std::size_t nul = t.find('\0'); nul != std::string::npos) {
     sink.report(diag::E1003, span{id, static_cast<std::uint32_t>(nul), static_cast<std::uint32_t>(nul + 1)},
-                "file contains a NUL byte at offset " + std::to_string(nul) +
-                    "; rule files are UTF-8 text");
+                "file contains a NUL byte at offset " + std::to_string(nul) + "; rule files are UTF-8 text");
     return false;
   }
   if (const std::size_t bad = first_invalid_utf8(t); bad != std::string::npos) {
     sink.report(diag::E1002, span{id, static_cast<std::uint32_t>(bad), static_cast<std::uint32_t>(bad + 1)},
-                "invalid UTF-8 byte 0x" + hex_byte(static_cast<unsigned char>(t[bad])) +
-                    "; save the file as UTF-8");
+                "invalid UTF-8 byte 0x" + hex_byte(static_cast<unsigned char>(t[bad])) + "; save the file as UTF-8");
     return false;
   }
   return true;

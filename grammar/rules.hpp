@@ -39,7 +39,8 @@ struct ws : star<blank> {};
 
 template <typename Key>
 struct key : seq<Key, not_at<identifier_other>> {};
-#define NUDGE_KW(name, text) struct name : key<TAO_PEGTL_STRING(text)> {}
+#define NUDGE_KW(name, text) \
+  struct name : key<TAO_PEGTL_STRING(text)> {}
 NUDGE_KW(kw_and, "and");
 NUDGE_KW(kw_or, "or");
 NUDGE_KW(kw_not, "not");
@@ -99,8 +100,7 @@ NUDGE_KW(kw_month, "month");
 #undef NUDGE_KW
 
 // Words that can never be names: they would make expressions ambiguous.
-struct reserved : sor<kw_and, kw_or, kw_not, kw_in, kw_between, kw_where, kw_true, kw_false,
-                      kw_let, kw_when> {};
+struct reserved : sor<kw_and, kw_or, kw_not, kw_in, kw_between, kw_where, kw_true, kw_false, kw_let, kw_when> {};
 struct name : seq<not_at<reserved>, identifier_first, star<identifier_other>> {};
 
 // ---- literals -------------------------------------------------------------------------------
@@ -156,8 +156,7 @@ struct add_expr : seq<mul_expr, star<add_op, ws, must<mul_expr>>> {};
 struct coalesce_op : string<'?', '?'> {};
 struct coalesce_expr : seq<add_expr, star<coalesce_op, ws, must<add_expr>>> {};
 
-struct cmp_op : sor<string<'=', '='>, string<'!', '='>, string<'<', '='>, string<'>', '='>,
-                    one<'<'>, one<'>'>> {};
+struct cmp_op : sor<string<'=', '='>, string<'!', '='>, string<'<', '='>, string<'>', '='>, one<'<'>, one<'>'>> {};
 struct cmp_tail : seq<cmp_op, ws, must<coalesce_expr>> {};
 struct list_items : list<seq<expr, ws>, seq<one<','>, ws>> {};
 struct list_lit : sor<seq<one<'['>, ws, opt<list_items>, must<bracket_close>>,
@@ -165,8 +164,7 @@ struct list_lit : sor<seq<one<'['>, ws, opt<list_items>, must<bracket_close>>,
 struct not_in : seq<kw_not, ws, kw_in> {};
 struct in_tail : seq<sor<not_in, kw_in>, ws, must<list_lit>, ws> {};
 struct between_and : kw_and {};
-struct between_tail : seq<kw_between, ws, must<coalesce_expr>, must<between_and>, ws,
-                          must<coalesce_expr>> {};
+struct between_tail : seq<kw_between, ws, must<coalesce_expr>, must<between_and>, ws, must<coalesce_expr>> {};
 struct cmp_expr : seq<coalesce_expr, opt<sor<cmp_tail, in_tail, between_tail>>> {};
 
 struct not_expr;
@@ -200,8 +198,8 @@ struct schema_close : one<'}'> {};
 struct stream_close : one<'}'> {};
 struct stream_name : name {};
 struct time_field : name {};
-struct events_item : seq<kw_events, ws, must<stream_name>, ws, must<kw_at>, ws, must<time_field>, ws,
-                         must<brace_open>, ws, star<field_decl>, must<stream_close>, ws> {};
+struct events_item : seq<kw_events, ws, must<stream_name>, ws, must<kw_at>, ws, must<time_field>, ws, must<brace_open>,
+                         ws, star<field_decl>, must<stream_close>, ws> {};
 struct schema_item : sor<field_decl, history_item, events_item> {};
 struct schema_decl : seq<kw_schema, ws, must<brace_open>, ws, star<schema_item>, must<schema_close>, ws> {};
 
@@ -215,8 +213,8 @@ struct title_item : seq<kw_title, ws, must<locale_tag>, ws, must<string_lit>, ws
 struct signal_title : seq<string_lit, ws> {};
 struct signal_item : sor<let_item, when_item, title_item> {};
 struct signal_close : one<'}'> {};
-struct signal_decl : seq<kw_signal, ws, must<decl_name>, ws, opt<signal_title>, must<brace_open>, ws,
-                         star<signal_item>, must<signal_close>, ws> {};
+struct signal_decl : seq<kw_signal, ws, must<decl_name>, ws, opt<signal_title>, must<brace_open>, ws, star<signal_item>,
+                         must<signal_close>, ws> {};
 
 // ---- plays ----------------------------------------------------------------------------------
 struct channel_name : name {};
@@ -231,14 +229,14 @@ struct capped_choice : sor<defer_item, seq<kw_suppress, ws>> {};
 struct if_capped_item : seq<kw_if_capped, ws, must<capped_choice>> {};
 struct step_close : one<'}'> {};
 struct step_item : sor<channel_item, priority_item, offer_id_item, part_item> {};
-struct step_decl : seq<kw_step, ws, must<decl_name>, ws, must<kw_when>, ws, must<expr>, must<brace_open>,
-                       ws, star<step_item>, must<step_close>, ws> {};
+struct step_decl : seq<kw_step, ws, must<decl_name>, ws, must<kw_when>, ws, must<expr>, must<brace_open>, ws,
+                       star<step_item>, must<step_close>, ws> {};
 struct play_signal : seq<kw_on, ws, must<decl_name>, ws> {};
-struct play_item : sor<audience_item, channel_item, priority_item, offer_id_item, part_item,
-                       if_capped_item, step_decl> {};
+struct play_item
+    : sor<audience_item, channel_item, priority_item, offer_id_item, part_item, if_capped_item, step_decl> {};
 struct play_close : one<'}'> {};
-struct play_decl : seq<kw_play, ws, must<decl_name>, ws, opt<play_signal>, must<brace_open>, ws,
-                       star<play_item>, must<play_close>, ws> {};
+struct play_decl : seq<kw_play, ws, must<decl_name>, ws, opt<play_signal>, must<brace_open>, ws, star<play_item>,
+                       must<play_close>, ws> {};
 
 // ---- policy ---------------------------------------------------------------------------------
 struct locale_name : name {};
@@ -251,8 +249,8 @@ struct per_channel : seq<kw_per, ws, kw_channel, ws> {};
 struct on_channel : seq<kw_on, ws, must<channel_name>, ws> {};
 struct per_period : seq<kw_per, ws, must<period>, ws> {};
 struct cap_unit : seq<not_at<kw_per>, name> {};
-struct cap_count : seq<signed_int, ws, opt<cap_unit, ws>, must<per_account>,
-                       opt<sor<per_channel, on_channel>>, must<per_period>> {};
+struct cap_count
+    : seq<signed_int, ws, opt<cap_unit, ws>, must<per_account>, opt<sor<per_channel, on_channel>>, must<per_period>> {};
 struct cap_same_offer : seq<kw_same, ws, must<kw_offer>, ws, must<per_account>, must<per_period>> {};
 struct cap_body : sor<cap_same_offer, cap_count> {};
 struct cap_name : name {};
@@ -260,22 +258,22 @@ struct cap_item : seq<kw_cap, ws, must<cap_body>, opt<kw_as, ws, must<cap_name>,
 struct exempt_list : seq<kw_except, ws, must<decl_name>, ws, star<one<','>, ws, must<decl_name>, ws>> {};
 struct policy_when : seq<kw_when, ws, must<expr>> {};
 struct quiet_field : name {};
-struct quiet_item : seq<kw_quiet, ws, must<signed_duration>, ws, must<kw_before>, ws, must<quiet_field>,
-                        ws, opt<policy_when>, opt<exempt_list>> {};
-struct capacity_item : seq<kw_capacity, ws, must<signed_int>, ws, must<kw_per>, ws, must<kw_csm>, ws,
-                           must<per_period>> {};
+struct quiet_item : seq<kw_quiet, ws, must<signed_duration>, ws, must<kw_before>, ws, must<quiet_field>, ws,
+                        opt<policy_when>, opt<exempt_list>> {};
+struct capacity_item
+    : seq<kw_capacity, ws, must<signed_int>, ws, must<kw_per>, ws, must<kw_csm>, ws, must<per_period>> {};
 struct expires_clause : seq<kw_expires, ws, must<signed_duration>, ws> {};
-struct approval_item : seq<kw_approval, ws, must<kw_by>, ws, must<kw_csm>, ws, opt<policy_when>,
-                           opt<expires_clause>> {};
+struct approval_item : seq<kw_approval, ws, must<kw_by>, ws, must<kw_csm>, ws, opt<policy_when>, opt<expires_clause>> {
+};
 struct stratify_field : name {};
 struct holdout_item : seq<kw_holdout, ws, must<percent_lit>, ws, must<kw_salt>, ws, must<string_lit>, ws,
                           opt<kw_by, ws, must<stratify_field>, ws>> {};
 struct pilot_open : one<'['> {};
 struct pilot_account : seq<string_lit, ws> {};
-struct pilot_item : seq<kw_pilot, ws, must<pilot_open>, ws,
-                        opt<list<pilot_account, seq<one<','>, ws>>>, must<bracket_close>, ws> {};
-struct policy_item : sor<locales_item, timezone_item, cap_item, quiet_item, capacity_item,
-                         approval_item, holdout_item, pilot_item> {};
+struct pilot_item
+    : seq<kw_pilot, ws, must<pilot_open>, ws, opt<list<pilot_account, seq<one<','>, ws>>>, must<bracket_close>, ws> {};
+struct policy_item
+    : sor<locales_item, timezone_item, cap_item, quiet_item, capacity_item, approval_item, holdout_item, pilot_item> {};
 struct policy_close : one<'}'> {};
 struct policy_decl : seq<kw_policy, ws, must<brace_open>, ws, star<policy_item>, must<policy_close>, ws> {};
 
@@ -316,7 +314,8 @@ NUDGE_ERR(type_ref, "E1001|expected a type: text, int, number, money(KZT), perce
 NUDGE_ERR(duration_lit, "E1001|expected a duration such as `30d` or `8w`");
 NUDGE_ERR(signed_duration, "E1001|expected a duration such as `14d` or `2w`");
 NUDGE_ERR(brace_open, "E1001|expected `{`");
-NUDGE_ERR(schema_close, "E1001|expected a field (`mrr: money(KZT)`), `history 365d`, `events NAME at FIELD { ... }` or `}`");
+NUDGE_ERR(schema_close,
+          "E1001|expected a field (`mrr: money(KZT)`), `history 365d`, `events NAME at FIELD { ... }` or `}`");
 NUDGE_ERR(stream_close, "E1001|expected an event field (`topic: text`) or `}`");
 NUDGE_ERR(stream_name, "E1001|expected the name of the event stream, such as `tickets`");
 NUDGE_ERR(time_field, "E1001|expected the name of the event's date field after `at`");
@@ -331,8 +330,11 @@ NUDGE_ERR(signed_int, "E1001|expected a whole number");
 NUDGE_ERR(capped_choice, "E1001|expected `defer` or `suppress` after `if_capped`");
 NUDGE_ERR(kw_to, "E1001|expected `to` in `defer up to 3d`");
 NUDGE_ERR(kw_when, "E1001|expected `when` and the step's condition");
-NUDGE_ERR(step_close, "E1001|expected `channel`, `priority`, `offer_id`, `why_now`, `offer`, `next_step` or `}` in a step");
-NUDGE_ERR(play_close, "E1001|expected `audience`, `channel`, `priority`, `offer_id`, `why_now`, `offer`, `next_step`, `if_capped`, `step` or `}` in a play");
+NUDGE_ERR(step_close,
+          "E1001|expected `channel`, `priority`, `offer_id`, `why_now`, `offer`, `next_step` or `}` in a step");
+NUDGE_ERR(play_close,
+          "E1001|expected `audience`, `channel`, `priority`, `offer_id`, `why_now`, `offer`, `next_step`, `if_capped`, "
+          "`step` or `}` in a play");
 NUDGE_ERR(locale_name, "E1001|expected a locale name such as `ru`");
 NUDGE_ERR(period, "E1001|expected a window: a duration such as `7d`, or `day`, `week` or `month`");
 NUDGE_ERR(per_account, "E1001|expected `per account`: caps count touches per account");
@@ -349,7 +351,9 @@ NUDGE_ERR(percent_lit, "E1001|expected a percentage such as `10%`");
 NUDGE_ERR(kw_salt, "E1001|expected `salt \"...\"` after the holdout share");
 NUDGE_ERR(stratify_field, "E1001|expected the field that sets revenue bands, such as `mrr`");
 NUDGE_ERR(pilot_open, "E1001|expected a list of account ids: `pilot [\"acc_001\", \"acc_002\"]`");
-NUDGE_ERR(policy_close, "E1001|expected `locales`, `timezone`, `cap`, `quiet`, `capacity`, `approval`, `holdout`, `pilot` or `}` in the policy");
+NUDGE_ERR(policy_close,
+          "E1001|expected `locales`, `timezone`, `cap`, `quiet`, `capacity`, `approval`, `holdout`, `pilot` or `}` in "
+          "the policy");
 #undef NUDGE_ERR
 
 struct errors {

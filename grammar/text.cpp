@@ -5,9 +5,12 @@ namespace {
 
 char escaped(char c) {
   switch (c) {
-    case 'n': return '\n';
-    case 't': return '\t';
-    default: return c;  // \" \\ \{ \}
+    case 'n':
+      return '\n';
+    case 't':
+      return '\t';
+    default:
+      return c;  // \" \\ \{ \}
   }
 }
 
@@ -15,8 +18,7 @@ bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <=
 bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
 
 // Parses `name(.name)*` with optional surrounding blanks; false when malformed.
-bool parse_path(std::string_view text, std::uint32_t base, file_id file,
-                std::vector<ast::identifier>& path) {
+bool parse_path(std::string_view text, std::uint32_t base, file_id file, std::vector<ast::identifier>& path) {
   std::size_t i = 0;
   auto skip_blanks = [&] {
     while (i < text.size() && text[i] == ' ') ++i;

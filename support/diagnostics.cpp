@@ -45,16 +45,15 @@ diagnostic& diagnostic_sink::report(diag kind, span where, std::string message) 
 }
 
 std::size_t diagnostic_sink::error_count() const {
-  return static_cast<std::size_t>(std::count_if(
-      items_.begin(), items_.end(), [](const diagnostic& d) { return d.sev == severity::error; }));
+  return static_cast<std::size_t>(
+      std::count_if(items_.begin(), items_.end(), [](const diagnostic& d) { return d.sev == severity::error; }));
 }
 
 std::size_t diagnostic_sink::warning_count() const { return items_.size() - error_count(); }
 
 void diagnostic_sink::sort() {
   std::stable_sort(items_.begin(), items_.end(), [](const diagnostic& a, const diagnostic& b) {
-    return std::tuple(a.where.file, a.where.begin, a.kind) <
-           std::tuple(b.where.file, b.where.begin, b.kind);
+    return std::tuple(a.where.file, a.where.begin, a.kind) < std::tuple(b.where.file, b.where.begin, b.kind);
   });
 }
 

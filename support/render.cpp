@@ -44,8 +44,7 @@ std::string printable(std::string_view line) {
 
 std::string_view paint(bool color, std::string_view code) { return color ? code : ""; }
 
-void render_excerpt(std::ostream& out, const source_file& file, span s, bool color,
-                    std::string_view underline_color) {
+void render_excerpt(std::ostream& out, const source_file& file, span s, bool color, std::string_view underline_color) {
   const line_col b = file.position(s.begin);
   const line_col e = file.position(s.end);
   const std::string_view line = file.line_text(b.line);
@@ -71,20 +70,31 @@ void render_excerpt(std::ostream& out, const source_file& file, span s, bool col
     }
     width = line_columns > b.column ? line_columns - b.column : 1;
   }
-  out << "      | " << pad << paint(color, underline_color) << std::string(width, '^')
-      << paint(color, "\033[0m") << '\n';
+  out << "      | " << pad << paint(color, underline_color) << std::string(width, '^') << paint(color, "\033[0m")
+      << '\n';
 }
 
 std::string github_escape(std::string_view text, bool property) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '%': out += "%25"; break;
-      case '\r': out += "%0D"; break;
-      case '\n': out += "%0A"; break;
-      case ':': out += property ? "%3A" : ":"; break;
-      case ',': out += property ? "%2C" : ","; break;
-      default: out += c;
+      case '%':
+        out += "%25";
+        break;
+      case '\r':
+        out += "%0D";
+        break;
+      case '\n':
+        out += "%0A";
+        break;
+      case ':':
+        out += property ? "%3A" : ":";
+        break;
+      case ',':
+        out += property ? "%2C" : ",";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -106,8 +116,7 @@ json location_json(const source_map& sources, span s) {
               {"end_column", r.end.column}};
 }
 
-void render_json(std::ostream& out, const source_map& sources,
-                 std::span<const diagnostic> diagnostics) {
+void render_json(std::ostream& out, const source_map& sources, std::span<const diagnostic> diagnostics) {
   json list = json::array();
   std::size_t errors = 0;
   for (const diagnostic& d : diagnostics) {
@@ -126,10 +135,8 @@ void render_json(std::ostream& out, const source_map& sources,
     list.push_back(std::move(item));
     if (d.sev == severity::error) ++errors;
   }
-  const json doc{{"version", 1},
-                 {"diagnostics", std::move(list)},
-                 {"errors", errors},
-                 {"warnings", diagnostics.size() - errors}};
+  const json doc{
+      {"version", 1}, {"diagnostics", std::move(list)}, {"errors", errors}, {"warnings", diagnostics.size() - errors}};
   out << doc.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
 }
 
@@ -145,24 +152,27 @@ std::string sarif_uri(std::string_view path) {
   std::string uri;
   if (path.starts_with("./")) path.remove_prefix(2);
   for (const char c : path) {
-    if (c == ' ') uri += "%20";
-    else if (c == '%') uri += "%25";
-    else if (c == '\\') uri += '/';
-    else uri += c;
+    if (c == ' ')
+      uri += "%20";
+    else if (c == '%')
+      uri += "%25";
+    else if (c == '\\')
+      uri += '/';
+    else
+      uri += c;
   }
   return uri;
 }
 
-void render_sarif(std::ostream& out, const source_map& sources,
-                  std::span<const diagnostic> diagnostics, const render_options& options) {
+void render_sarif(std::ostream& out, const source_map& sources, std::span<const diagnostic> diagnostics,
+                  const render_options& options) {
   json rules = json::array();
   for (const diag_info& k : all_diagnostic_kinds()) {
-    rules.push_back(json{
-        {"id", k.code},
-        {"name", k.name},
-        {"shortDescription", {{"text", k.summary}}},
-        {"helpUri", fmt::format("docs/diagnostics.md#{}", k.code)},
-        {"defaultConfiguration", {{"level", k.sev == severity::error ? "error" : "warning"}}}});
+    rules.push_back(json{{"id", k.code},
+                         {"name", k.name},
+                         {"shortDescription", {{"text", k.summary}}},
+                         {"helpUri", fmt::format("docs/diagnostics.md#{}", k.code)},
+                         {"defaultConfiguration", {{"level", k.sev == severity::error ? "error" : "warning"}}}});
   }
   json results = json::array();
   // Fingerprints use the code, file, spanned text and message but not line numbers, so an
@@ -176,47 +186,41 @@ void render_sarif(std::ostream& out, const source_map& sources,
     h = fnv1a(file.slice(d.where), h);
     h = fnv1a(d.message, h);
     const int occurrence = seen[h]++;
-    json result{
-        {"ruleId", info(d.kind).code},
-        {"ruleIndex", static_cast<int>(d.kind)},
-        {"level", d.sev == severity::error ? "error" : "warning"},
-        {"message", {{"text", full_message(d)}}},
-        {"locations",
-         json::array({{{"physicalLocation",
-                        {{"artifactLocation",
-                          {{"uri", sarif_uri(file.path())}, {"uriBaseId", "%SRCROOT%"}}},
-                         {"region",
-                          {{"startLine", r.begin.line},
-                           {"startColumn", r.begin.column},
-                           {"endLine", r.end.line},
-                           {"endColumn", r.end.column}}}}}}})},
-        {"partialFingerprints", {{"nudgeDiagnostic/v1", fmt::format("{:016x}:{}", h, occurrence)}}}};
+    json result{{"ruleId", info(d.kind).code},
+                {"ruleIndex", static_cast<int>(d.kind)},
+                {"level", d.sev == severity::error ? "error" : "warning"},
+                {"message", {{"text", full_message(d)}}},
+                {"locations",
+                 json::array({{{"physicalLocation",
+                                {{"artifactLocation", {{"uri", sarif_uri(file.path())}, {"uriBaseId", "%SRCROOT%"}}},
+                                 {"region",
+                                  {{"startLine", r.begin.line},
+                                   {"startColumn", r.begin.column},
+                                   {"endLine", r.end.line},
+                                   {"endColumn", r.end.column}}}}}}})},
+                {"partialFingerprints", {{"nudgeDiagnostic/v1", fmt::format("{:016x}:{}", h, occurrence)}}}};
     results.push_back(std::move(result));
   }
-  const json doc{
-      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-      {"version", "2.1.0"},
-      {"runs",
-       json::array({{{"tool",
-                      {{"driver",
-                        {{"name", "nudge"},
-                         {"version", options.tool_version},
-                         {"informationUri", "https://example.invalid/nudge/docs/diagnostics.md"},
-                         {"rules", std::move(rules)}}}}},
-                     {"columnKind", "unicodeCodePoints"},
-                     {"results", std::move(results)}}})}};
+  const json doc{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+                 {"version", "2.1.0"},
+                 {"runs", json::array({{{"tool",
+                                         {{"driver",
+                                           {{"name", "nudge"},
+                                            {"version", options.tool_version},
+                                            {"informationUri", "https://example.invalid/nudge/docs/diagnostics.md"},
+                                            {"rules", std::move(rules)}}}}},
+                                        {"columnKind", "unicodeCodePoints"},
+                                        {"results", std::move(results)}}})}};
   out << doc.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
 }
 
-void render_github(std::ostream& out, const source_map& sources,
-                   std::span<const diagnostic> diagnostics) {
+void render_github(std::ostream& out, const source_map& sources, std::span<const diagnostic> diagnostics) {
   for (const diagnostic& d : diagnostics) {
     const range r = range_of(sources, d.where);
     out << "::" << (d.sev == severity::error ? "error" : "warning")
-        << " file=" << github_escape(sources.file(d.where.file).path(), true)
-        << ",line=" << r.begin.line << ",col=" << r.begin.column << ",endLine=" << r.end.line
-        << ",endColumn=" << r.end.column << ",title=" << info(d.kind).code
-        << "::" << github_escape(full_message(d), false) << '\n';
+        << " file=" << github_escape(sources.file(d.where.file).path(), true) << ",line=" << r.begin.line
+        << ",col=" << r.begin.column << ",endLine=" << r.end.line << ",endColumn=" << r.end.column
+        << ",title=" << info(d.kind).code << "::" << github_escape(full_message(d), false) << '\n';
   }
 }
 
@@ -227,9 +231,9 @@ void render_text(std::ostream& out, const source_map& sources, const diagnostic&
   const line_col at = file.position(d.where.begin);
   const bool is_error = d.sev == severity::error;
   const std::string_view sev_color = is_error ? "\033[1;31m" : "\033[1;33m";
-  out << paint(color, "\033[1m") << file.path() << ':' << at.line << ':' << at.column << ": "
-      << paint(color, sev_color) << to_string(d.sev) << '[' << info(d.kind).code << ']'
-      << paint(color, "\033[0m\033[1m") << ": " << d.message << paint(color, "\033[0m") << '\n';
+  out << paint(color, "\033[1m") << file.path() << ':' << at.line << ':' << at.column << ": " << paint(color, sev_color)
+      << to_string(d.sev) << '[' << info(d.kind).code << ']' << paint(color, "\033[0m\033[1m") << ": " << d.message
+      << paint(color, "\033[0m") << '\n';
   render_excerpt(out, file, d.where, color, sev_color);
   for (const diag_note& n : d.notes) {
     const source_file& nf = sources.file(n.where.file);
@@ -240,15 +244,21 @@ void render_text(std::ostream& out, const source_map& sources, const diagnostic&
   if (!d.help.empty()) out << "  = help: " << d.help << '\n';
 }
 
-void render(std::ostream& out, diag_format format, const source_map& sources,
-            std::span<const diagnostic> diagnostics, const render_options& options) {
+void render(std::ostream& out, diag_format format, const source_map& sources, std::span<const diagnostic> diagnostics,
+            const render_options& options) {
   switch (format) {
     case diag_format::text:
       for (const diagnostic& d : diagnostics) render_text(out, sources, d, options.color);
       break;
-    case diag_format::json: render_json(out, sources, diagnostics); break;
-    case diag_format::sarif: render_sarif(out, sources, diagnostics, options); break;
-    case diag_format::github: render_github(out, sources, diagnostics); break;
+    case diag_format::json:
+      render_json(out, sources, diagnostics);
+      break;
+    case diag_format::sarif:
+      render_sarif(out, sources, diagnostics, options);
+      break;
+    case diag_format::github:
+      render_github(out, sources, diagnostics);
+      break;
   }
 }
 

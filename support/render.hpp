@@ -18,8 +18,8 @@ struct render_options {
   std::string tool_version;
 };
 
-void render(std::ostream& out, diag_format format, const source_map& sources,
-            std::span<const diagnostic> diagnostics, const render_options& options);
+void render(std::ostream& out, diag_format format, const source_map& sources, std::span<const diagnostic> diagnostics,
+            const render_options& options);
 
 void render_text(std::ostream& out, const source_map& sources, const diagnostic& d, bool color);
 

@@ -43,8 +43,8 @@ TEST_CASE("parser: a declaration's span ends at its last token, not at following
 TEST_CASE("parser: an error in one declaration does not hide the next", "[grammar][recovery]") {
   diagnostic_sink sink;
   source_map map;
-  const auto m = parse_text("signal a { when = }\nsignal b { when true }\nplay p on b {\n  channel\n}\nsignal c { when true }\n",
-                            sink, map);
+  const auto m = parse_text(
+      "signal a { when = }\nsignal b { when true }\nplay p on b {\n  channel\n}\nsignal c { when true }\n", sink, map);
   CHECK(sink.error_count() == 2);
   CHECK(m.signals.size() == 2);  // b and c
   REQUIRE(m.broken.size() == 2);
@@ -69,8 +69,8 @@ TEST_CASE("parser: operators bind by precedence and fold to the left", "[grammar
 TEST_CASE("parser: literals carry their values", "[grammar]") {
   diagnostic_sink sink;
   source_map map;
-  const auto m = parse_text("signal s { let a = 8w let b = 12.5% let c = 240_000 KZT let d = \"a\\\"b\" when true }\n",
-                            sink, map);
+  const auto m =
+      parse_text("signal s { let a = 8w let b = 12.5% let c = 240_000 KZT let d = \"a\\\"b\" when true }\n", sink, map);
   REQUIRE(sink.all().empty());
   const auto& lets = m.signals[0].lets;
   CHECK(std::get<ast::duration_lit>(m.at(lets[0].value).kind).days == 56);
@@ -83,8 +83,8 @@ TEST_CASE("parser: literals carry their values", "[grammar]") {
 TEST_CASE("parser: message placeholders are split from the text with their spans", "[grammar]") {
   diagnostic_sink sink;
   source_map map;
-  const auto m = parse_text(
-      "play p on s { why_now ru \"Рост {growth}, см. {s.x}\" en \"a \\{literal\\}\" }\n", sink, map);
+  const auto m =
+      parse_text("play p on s { why_now ru \"Рост {growth}, см. {s.x}\" en \"a \\{literal\\}\" }\n", sink, map);
   REQUIRE(sink.all().empty());
   const auto& variants = m.plays[0].body.parts[0].variants;
   REQUIRE(variants.size() == 2);

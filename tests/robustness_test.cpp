@@ -63,9 +63,15 @@ TEST_CASE("robustness: mutated example rule files never crash the checker", "[ro
     for (int e = 0; e < edits && !text.empty(); ++e) {
       const std::size_t pos = rng() % text.size();
       switch (rng() % 4) {
-        case 0: text.erase(pos, 1 + rng() % 20); break;
-        case 1: text.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
-        case 2: text[pos] = alphabet[rng() % alphabet.size()]; break;
+        case 0:
+          text.erase(pos, 1 + rng() % 20);
+          break;
+        case 1:
+          text.insert(pos, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        case 2:
+          text[pos] = alphabet[rng() % alphabet.size()];
+          break;
         default: {
           // Splice a chunk from elsewhere: keeps tokens realistic.
           const std::size_t from = rng() % text.size();

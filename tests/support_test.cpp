@@ -29,9 +29,9 @@ TEST_CASE("utf8: overlong, truncated and surrogate sequences are invalid", "[sup
   CHECK(grammar::first_invalid_utf8("plain ascii") == std::string::npos);
   CHECK(grammar::first_invalid_utf8("тенге ₸") == std::string::npos);
   CHECK(grammar::first_invalid_utf8("a\xff") == 1);
-  CHECK(grammar::first_invalid_utf8("\xc0\xaf") == 0);       // overlong '/'
-  CHECK(grammar::first_invalid_utf8("ab\xe2\x82") == 2);     // truncated
-  CHECK(grammar::first_invalid_utf8("\xed\xa0\x80") == 0);   // surrogate
+  CHECK(grammar::first_invalid_utf8("\xc0\xaf") == 0);      // overlong '/'
+  CHECK(grammar::first_invalid_utf8("ab\xe2\x82") == 2);    // truncated
+  CHECK(grammar::first_invalid_utf8("\xed\xa0\x80") == 0);  // surrogate
 }
 
 TEST_CASE("diagnostics: sorted by file, then position", "[support]") {

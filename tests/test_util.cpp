@@ -35,7 +35,8 @@ std::string compare_golden(const std::filesystem::path& golden, const std::strin
     write_file(golden, actual);
     return {};
   }
-  if (!std::filesystem::exists(golden)) return "missing golden file " + golden.string() + " (run with NUDGE_UPDATE_GOLDEN=1)";
+  if (!std::filesystem::exists(golden))
+    return "missing golden file " + golden.string() + " (run with NUDGE_UPDATE_GOLDEN=1)";
   const std::string expected = read_file(golden);
   if (expected == actual) return {};
   std::istringstream e(expected);
