@@ -164,7 +164,8 @@ class printer {
       t += ")";
     }
     if (f.type.optional) t += "?";
-    line(depth, fmt::format("field {}: {} {}", f.name.name, t, at(f.where)));
+    const std::string column = f.column ? fmt::format(" from \"{}\"", f.column->value) : "";
+    line(depth, fmt::format("field {}: {}{} {}", f.name.name, t, column, at(f.where)));
   }
 
   void schema(const ast::schema_decl& s) {

@@ -221,7 +221,7 @@ void checker::build_schema() {
       note_duplicate("field", f.name, schema.field_where[*prev]);
       continue;
     }
-    schema.fields.push_back({f.name.name, resolve_type(f.type, f.name.name)});
+    schema.fields.push_back({f.name.name, resolve_type(f.type, f.name.name), f.column ? f.column->value : f.name.name});
     schema.field_where.push_back(f.name.where);
   }
   for (const ast::stream_decl& st : s->streams) {
@@ -243,7 +243,8 @@ void checker::build_schema() {
         note_duplicate("event field", f.name, where[static_cast<std::size_t>(dup - info.fields.begin())]);
         continue;
       }
-      info.fields.push_back({f.name.name, resolve_type(f.type, st.name.name + "." + f.name.name)});
+      info.fields.push_back(
+          {f.name.name, resolve_type(f.type, st.name.name + "." + f.name.name), f.column ? f.column->value : f.name.name});
       where.push_back(f.name.where);
     }
     const auto time = std::find_if(info.fields.begin(), info.fields.end(),

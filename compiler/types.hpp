@@ -47,6 +47,7 @@ struct enum_info {
 struct field_info {
   std::string name;
   type t;
+  std::string column;  // the column in the data files; the field's name unless `from "..."`
 };
 
 struct stream_info {

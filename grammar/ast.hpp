@@ -141,6 +141,16 @@ struct message_part {
   std::vector<localized_text> variants;
 };
 
+struct int_setting {
+  std::int64_t value = 0;
+  span where;
+};
+
+struct string_setting {
+  std::string value;
+  span where;
+};
+
 // ---- schema ---------------------------------------------------------------------------------
 
 struct type_ref {
@@ -155,6 +165,7 @@ struct field_decl {
   identifier name;
   type_ref type;
   span where;
+  std::optional<string_setting> column;  // the data column, when its name differs
 };
 
 // `events tickets at opened { ... }`: a per-account stream of dated events.
@@ -162,16 +173,6 @@ struct stream_decl {
   identifier name;
   identifier time_field;
   std::vector<field_decl> fields;
-  span where;
-};
-
-struct int_setting {
-  std::int64_t value = 0;
-  span where;
-};
-
-struct string_setting {
-  std::string value;
   span where;
 };
 

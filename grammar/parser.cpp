@@ -97,7 +97,7 @@ using selector = pt::selector<
         // messages
         text_variant, part_item, part_keyword,
         // declarations
-        use_decl, schema_decl, field_decl, type_ref, money_type, enum_type, optional_mark, history_item, events_item,
+        use_decl, schema_decl, field_decl, column_name, type_ref, money_type, enum_type, optional_mark, history_item, events_item,
         signal_decl, signal_title, let_item, when_item, title_item, play_decl, play_signal, audience_item, channel_item,
         priority_item, offer_id_item, if_capped_item, defer_item, step_decl, policy_decl, locales_item, timezone_item,
         cap_item, cap_count, cap_same_offer, per_channel, on_channel, quiet_item, policy_when, exempt_list,
@@ -382,7 +382,11 @@ class converter {
     return t;
   }
 
-  ast::field_decl field(const node& n) { return {ident(*n.children[0]), type(*n.children[1]), sp(n)}; }
+  ast::field_decl field(const node& n) {
+    ast::field_decl f{ident(*n.children[0]), type(*n.children[1]), sp(n), std::nullopt};
+    if (n.children.size() > 2) f.column = string_setting(*n.children[2]->children.front());
+    return f;
+  }
 
   void schema(const node& n) {
     ast::schema_decl s;

@@ -97,6 +97,7 @@ NUDGE_KW(kw_pilot, "pilot");
 NUDGE_KW(kw_day, "day");
 NUDGE_KW(kw_week, "week");
 NUDGE_KW(kw_month, "month");
+NUDGE_KW(kw_from, "from");
 #undef NUDGE_KW
 
 // Words that can never be names: they would make expressions ambiguous.
@@ -191,7 +192,9 @@ struct enum_type : seq<kw_enum, ws, must<paren_open>, ws, must<variant_name>, ws
                        star<one<','>, ws, must<variant_name>, ws>, must<paren_close>> {};
 struct type_ref : seq<sor<money_type, enum_type, type_name>, opt<optional_mark>> {};
 struct field_name : name {};
-struct field_decl : seq<field_name, ws, one<':'>, ws, must<type_ref>, ws> {};
+// `mrr: money(KZT) from "MRR, ₸"` reads the field from a CRM export column of another name.
+struct column_name : seq<kw_from, ws, must<string_lit>, ws> {};
+struct field_decl : seq<field_name, ws, one<':'>, ws, must<type_ref>, ws, opt<column_name>> {};
 struct history_item : seq<kw_history, ws, must<duration_lit>, ws> {};
 struct brace_open : one<'{'> {};
 struct schema_close : one<'}'> {};
