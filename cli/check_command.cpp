@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "compiler/check.hpp"
 #include "compiler/dump.hpp"
+#include "compiler/lower.hpp"
 #include "support/render.hpp"
 
 namespace nudge::cli {
@@ -44,6 +45,14 @@ int run_check(const check_options& o) {
   const std::size_t warnings = result.diagnostics.warning_count();
   if (o.dump == "ast") compiler::dump_ast(std::cout, result.loaded.rules);
   if (o.dump == "typed") compiler::dump_typed(std::cout, result.loaded.rules, result.checked);
+  if (o.dump == "lowered") {
+    if (errors == 0) {
+      const ir::module lowered = compiler::lower(result.loaded.rules, result.checked);
+      compiler::dump_lowered(std::cout, result.loaded.rules, result.checked, lowered);
+    } else {
+      std::cout << "(not lowered: the rules have errors)\n";
+    }
+  }
 
   const diag_format format = o.format == "json"     ? diag_format::json
                              : o.format == "sarif"  ? diag_format::sarif
@@ -77,7 +86,8 @@ command add_check(CLI::App& app) {
       ->check(CLI::IsMember({"text", "json", "sarif", "github"}))
       ->capture_default_str();
   sub->add_flag("--werror", opts->werror, "Fail (exit 1) on warnings too");
-  sub->add_option("--dump", opts->dump, "Print a compiler phase: ast or typed")->check(CLI::IsMember({"ast", "typed"}));
+  sub->add_option("--dump", opts->dump, "Print a compiler phase: ast, typed or lowered")
+      ->check(CLI::IsMember({"ast", "typed", "lowered"}));
   sub->add_option("--color", opts->color, "Color in text output")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();

@@ -471,7 +471,6 @@ type checker::arithmetic(const ast::binary& b, type l, type r, const scope& sc) 
     if (l.k == r.k) return l.value();
     return type::of(kind::number);
   }
-  if (l.k == kind::text && r.k == kind::text && b.op == op::add) return type::of(kind::text);
   return fail("arithmetic works on numbers, percents, money, dates and durations");
 }
 

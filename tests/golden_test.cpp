@@ -65,12 +65,12 @@ TEST_CASE("golden: every diagnostic code is exercised by a golden case", "[golde
   }
 }
 
-TEST_CASE("golden: --dump=ast and --dump=typed of tests/dump cases", "[golden][dump]") {
+TEST_CASE("golden: --dump=ast, typed and lowered of tests/dump cases", "[golden][dump]") {
   const auto files = cases(tests_dir() / "dump", ".rule");
   REQUIRE(!files.empty());
   for (const fs::path& file : files) {
     const std::string rel = "dump/" + file.filename().string();
-    for (const std::string phase : {"ast", "typed"}) {
+    for (const std::string phase : {"ast", "typed", "lowered"}) {
       INFO("case " << rel << " phase " << phase);
       const auto r = run_nudge({"check", "--color", "never", "--dump=" + phase, rel}, tests_dir());
       CHECK(compare_golden(file.parent_path() / (file.stem().string() + "." + phase), golden_output(r)) == "");
