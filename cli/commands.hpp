@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
 #include <functional>
 
 namespace nudge::cli {
@@ -12,5 +13,8 @@ enum exit_code : int { ok = 0, findings = 1, usage = 2 };
 using command = std::function<int()>;
 
 command add_check(CLI::App& app);
+command add_run(CLI::App& app);
+
+std::string fmt_seconds(double s);
 
 }  // namespace nudge::cli

@@ -63,6 +63,7 @@ struct instr {
   op code;
   rep out = rep::i64;
   rep in = rep::i64;        // operand representation, where an op works on either
+  bool text = false;        // operand values are text ids (order them by their strings)
   std::uint32_t dst = 0;
   std::uint32_t a = none;
   std::uint32_t b = none;
@@ -92,22 +93,56 @@ struct stream_need {
   std::vector<std::uint32_t> fields;    // event fields read
 };
 
+// How a value is printed in a message.
+enum class format : std::uint8_t { text, integer, number, percent, signed_percent, money, date, yes_no, variant, days };
+
+struct value_ref {
+  std::uint32_t reg = none;
+  format how = format::text;
+  std::uint32_t ref = 0;  // currency index for money, enum index for variant
+};
+
+// One translation of one message part: literal pieces around the placeholders' values.
+struct text_code {
+  std::string locale;
+  std::vector<std::string> pieces;  // pieces.size() == values.size() + 1
+  std::vector<value_ref> values;
+};
+
+struct part_code {
+  std::vector<text_code> texts;  // one per locale
+};
+
+struct message_code {
+  std::uint8_t channel = 0;     // compiler::channel
+  std::int64_t priority = 50;
+  std::string offer_id;
+  part_code why_now, offer, next_step;
+  span where;                   // the play or step, for "which rule sent this"
+};
+
 struct signal_code {
   std::string name;
-  std::vector<std::uint32_t> facts;  // register of each `let`, at offset 0
+  std::vector<std::string> titles;   // per locale of the rule set, in its order
+  std::vector<std::string> fact_names;
+  std::vector<value_ref> facts;      // each `let`, at offset 0
   std::uint32_t when = none;
+  span where;
+  span when_where;
 };
 
 struct step_code {
   std::string name;
   std::uint32_t when = none;
+  message_code message;
 };
 
 struct play_code {
   std::string name;
   std::uint32_t signal = 0;
   std::vector<std::uint32_t> audience;  // all must hold
-  std::vector<step_code> steps;
+  message_code message;                 // when the play has no steps
+  std::vector<step_code> steps;         // the first step whose condition holds is sent
 };
 
 struct module {
@@ -121,6 +156,9 @@ struct module {
   std::vector<field_need> fields;
   std::vector<stream_need> streams;
   std::int64_t lookback = 0;          // days before the as-of date any rule reads
+  std::vector<std::string> locales;   // the rule set's locales; the first is the default
+  std::int32_t locale_field = -1;     // schema field `locale` (an enum of locales), if any
+  std::uint32_t locale_reg = none;    // its register
 };
 
 }  // namespace nudge::ir

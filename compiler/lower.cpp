@@ -27,13 +27,30 @@ class lowerer {
 
   ir::module run() {
     const context main;
+    out_.locales = p_.policy.locales;
     for (const signal_info& s : p_.signals) {
       const ast::signal_decl& decl = rules_.modules[s.ref.module].signals[s.ref.index];
       ir::signal_code code;
       code.name = s.name;
-      for (const ast::let_decl& l : decl.lets) code.facts.push_back(lower(s.ref.module, l.value, 0, main));
-      if (!decl.conditions.empty()) code.when = lower(s.ref.module, decl.conditions.front(), 0, main);
+      code.where = decl.where;
+      for (const std::string& loc : out_.locales) code.titles.push_back(title(decl, loc));
+      for (std::size_t i = 0; i < decl.lets.size(); ++i) {
+        const ast::let_decl& l = decl.lets[i];
+        code.fact_names.push_back(l.name.name);
+        const std::uint32_t reg = lower(s.ref.module, l.value, 0, main);
+        code.facts.push_back(value_ref(reg, s.fact_types[i], signed_change(s.ref.module, l.value)));
+      }
+      if (!decl.conditions.empty()) {
+        code.when = lower(s.ref.module, decl.conditions.front(), 0, main);
+        code.when_where = rules_.modules[s.ref.module].at(decl.conditions.front()).where;
+      }
       out_.signals.push_back(std::move(code));
+    }
+    if (const auto f = p_.schema.field("locale"); f && p_.schema.fields[*f].t.k == kind::enum_) {
+      out_.locale_field = static_cast<std::int32_t>(*f);
+      ir::instr in = make(ir::op::load_field, ir::rep::i64, p_.schema.where);
+      in.a = static_cast<std::uint32_t>(*f);
+      out_.locale_reg = emit(main, in);
     }
     for (const play_info& pl : p_.plays) {
       const ast::play_decl& decl = rules_.modules[pl.ref.module].plays[pl.ref.index];
@@ -41,8 +58,12 @@ class lowerer {
       code.name = pl.name;
       code.signal = static_cast<std::uint32_t>(pl.signal.value_or(0));
       for (const ast::expr_id a : decl.audiences) code.audience.push_back(lower(pl.ref.module, a, 0, main));
-      for (const ast::step_decl& st : decl.steps) {
-        code.steps.push_back({st.name.name, lower(pl.ref.module, st.condition, 0, main)});
+      code.message = message(pl, decl.body, nullptr, pl.chan, pl.priority, pl.offer_id, decl.where);
+      for (std::size_t i = 0; i < decl.steps.size(); ++i) {
+        const ast::step_decl& st = decl.steps[i];
+        const step_info& si = pl.steps[i];
+        code.steps.push_back({st.name.name, lower(pl.ref.module, st.condition, 0, main),
+                              message(pl, st.body, &decl.body, si.chan, si.priority, si.offer_id, st.where)});
       }
       out_.plays.push_back(std::move(code));
     }
@@ -172,6 +193,115 @@ class lowerer {
         },
         e.kind);
   }
+
+  // ---- messages --------------------------------------------------------------------------
+
+  static ir::value_ref value_ref(std::uint32_t reg, const type& t, bool signed_percent) {
+    ir::value_ref v;
+    v.reg = reg;
+    switch (t.k) {
+      case kind::int_: v.how = ir::format::integer; break;
+      case kind::number: v.how = ir::format::number; break;
+      case kind::percent: v.how = signed_percent ? ir::format::signed_percent : ir::format::percent; break;
+      case kind::money: v.how = ir::format::money; v.ref = t.ref; break;
+      case kind::date: v.how = ir::format::date; break;
+      case kind::bool_: v.how = ir::format::yes_no; break;
+      case kind::enum_: v.how = ir::format::variant; v.ref = t.ref; break;
+      case kind::duration: v.how = ir::format::days; break;
+      default: v.how = ir::format::text; break;
+    }
+    return v;
+  }
+
+  // A change is printed with its sign (+18.3%); a share, a level, or a change the author
+  // negated into a size of a drop is printed without (85%).
+  bool signed_change(std::uint32_t m, ast::expr_id id) const {
+    const ast::expr& e = rules_.modules[m].at(id);
+    if (const auto* c = std::get_if<ast::call>(&e.kind)) return c->callee.name == "pct_change" || c->callee.name == "change";
+    return false;
+  }
+
+  std::string title(const ast::signal_decl& decl, const std::string& locale) const {
+    const bool is_default = !out_.locales.empty() && locale == out_.locales.front();
+    std::string fallback = decl.name.name;
+    for (const ast::title_decl& t : decl.titles) {
+      if (t.locale && t.locale->name == locale) return t.text;
+      if (!t.locale) {
+        if (is_default) return t.text;
+        fallback = t.text;
+      }
+    }
+    return fallback;
+  }
+
+  ir::value_ref placeholder(const play_info& pl, const ast::placeholder& ph) {
+    const context main;
+    if (ph.path.size() == 2) {
+      if (const auto s = p_.signal(ph.path[0].name)) return fact_of(*s, ph.path[1].name);
+    }
+    if (pl.signal) {
+      const ir::value_ref v = fact_of(*pl.signal, ph.path[0].name);
+      if (v.reg != ir::none) return v;
+    }
+    if (const auto f = p_.schema.field(ph.path[0].name)) {
+      ir::instr in = make(ir::op::load_field, rep_of(p_.schema.fields[*f].t), ph.where);
+      in.a = static_cast<std::uint32_t>(*f);
+      return value_ref(emit(main, in), p_.schema.fields[*f].t, false);
+    }
+    return {};
+  }
+
+  ir::value_ref fact_of(std::size_t signal, const std::string& name) const {
+    const ir::signal_code& s = out_.signals[signal];
+    for (std::size_t i = 0; i < s.fact_names.size(); ++i) {
+      if (s.fact_names[i] == name) return s.facts[i];
+    }
+    return {};
+  }
+
+  ir::part_code part(const play_info& pl, const ast::play_body& body, const ast::play_body* fallback, ast::part_kind k) {
+    const ast::message_part* found = nullptr;
+    for (const ast::play_body* b : {&body, fallback}) {
+      if (b == nullptr || found != nullptr) continue;
+      for (const ast::message_part& mp : b->parts) {
+        if (mp.kind == k) {
+          found = &mp;
+          break;
+        }
+      }
+    }
+    ir::part_code code;
+    if (found == nullptr) return code;
+    for (const std::string& loc : out_.locales) {
+      const ast::localized_text* pick = nullptr;
+      for (const ast::localized_text& v : found->variants) {
+        const bool match = v.locale ? v.locale->name == loc : loc == out_.locales.front();
+        if (match && pick == nullptr) pick = &v;
+      }
+      if (pick == nullptr) pick = &found->variants.front();
+      ir::text_code text;
+      text.locale = loc;
+      text.pieces = pick->text.pieces;
+      for (const ast::placeholder& ph : pick->text.placeholders) text.values.push_back(placeholder(pl, ph));
+      code.texts.push_back(std::move(text));
+    }
+    return code;
+  }
+
+  ir::message_code message(const play_info& pl, const ast::play_body& body, const ast::play_body* fallback, channel chan,
+                           std::int64_t priority, const std::string& offer_id, span where) {
+    ir::message_code m;
+    m.channel = static_cast<std::uint8_t>(chan);
+    m.priority = priority;
+    m.offer_id = offer_id;
+    m.where = where;
+    m.why_now = part(pl, body, fallback, ast::part_kind::why_now);
+    m.offer = part(pl, body, fallback, ast::part_kind::offer);
+    m.next_step = part(pl, body, fallback, ast::part_kind::next_step);
+    return m;
+  }
+
+  // ---- names ---------------------------------------------------------------------------------
 
   std::uint32_t reference(std::uint32_t m, ast::expr_id id, std::int64_t offset, const context& c) {
     const ast::expr& e = rules_.modules[m].at(id);
@@ -429,6 +559,7 @@ class lowerer {
       in.b = static_cast<std::uint32_t>(which);
       in.c = src.field;
       in.in = src.field == ir::none ? ir::rep::i64 : rep_of(p_.schema.streams[src.stream].fields[src.field].t);
+      in.text = src.field != ir::none && p_.schema.streams[src.stream].fields[src.field].t.k == kind::text;
       in.i = offset;
       in.window = days;
       if (src.predicate) {

@@ -96,7 +96,7 @@ void dump_lowered(std::ostream& out, const rule_set& rules, const program& check
     std::string facts;
     const signal_info& info = checked.signals[*checked.signal(s.name)];
     const auto& lets = rules.modules[info.ref.module].signals[info.ref.index].lets;
-    for (std::size_t i = 0; i < s.facts.size(); ++i) facts += fmt::format(" {}=r{}", lets[i].name.name, s.facts[i]);
+    for (std::size_t i = 0; i < s.facts.size(); ++i) facts += fmt::format(" {}=r{}", lets[i].name.name, s.facts[i].reg);
     out << fmt::format("signal {}: when=r{}{}\n", s.name, s.when, facts);
   }
   for (const ir::play_code& p : m.plays) {

@@ -1,0 +1,60 @@
+// Runs the lowered rules over a batch of accounts: one pass of the main program's
+// instructions, each a tight loop over the batch. A batch is independent of every other,
+// so a run can split the accounts across threads or machines.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "compiler/ir.hpp"
+#include "runtime/dataset.hpp"
+
+namespace nudge::runtime {
+
+struct value {
+  std::uint8_t state = ir::unknown;
+  std::int64_t i = 0;
+  double f = 0;
+};
+
+class evaluator {
+ public:
+  // `texts` maps ir::module::texts to ids in the dataset's string pool (see bind_texts).
+  evaluator(const ir::module& m, const dataset& data, std::vector<std::uint32_t> texts);
+
+  // Evaluates accounts [begin, end); registers then hold their values.
+  void run(std::size_t begin, std::size_t end);
+
+  std::size_t batch() const { return end_ - begin_; }
+  std::size_t first() const { return begin_; }
+  value get(std::uint32_t reg, std::size_t k) const;
+  // A yes/no register is true for account k of the batch (present and true).
+  bool holds(std::uint32_t reg, std::size_t k) const { return regs_[reg].s[k] == ir::present && regs_[reg].i[k] != 0; }
+
+ private:
+  struct reg {
+    std::vector<std::int64_t> i;
+    std::vector<double> f;
+    std::vector<std::uint8_t> s;
+  };
+
+  void exec(const ir::program& prog, std::vector<reg>& regs, std::size_t n, bool events, std::size_t stream);
+  void event_aggregate(const ir::instr& in, reg& out, std::size_t n);
+  void run_event_program(std::uint32_t sub, std::size_t stream_slot);
+
+  const ir::module& m_;
+  const dataset& data_;
+  std::vector<std::uint32_t> texts_;
+  std::vector<int> stream_slot_;  // schema stream index -> dataset::streams index
+  std::vector<std::vector<const slot_column*>> field_columns_;  // schema field -> offset -> column
+  std::vector<reg> regs_;
+  std::vector<reg> event_regs_;
+  std::vector<std::uint32_t> event_account_;  // per event of the batch: its account in the batch
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+};
+
+// Interns the module's text constants in the dataset's pool, so text compares by id.
+std::vector<std::uint32_t> bind_texts(const ir::module& m, dataset& data);
+
+}  // namespace nudge::runtime

@@ -1,0 +1,352 @@
+#include "runtime/load.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+
+#include "runtime/cells.hpp"
+#include "runtime/table.hpp"
+
+namespace nudge::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+ir::rep rep_of(const compiler::type& t) {
+  return t.k == compiler::kind::number || t.k == compiler::kind::percent ? ir::rep::f64 : ir::rep::i64;
+}
+
+std::string clip(std::string_view raw) {
+  constexpr std::size_t limit = 300;
+  return raw.size() <= limit ? std::string(raw) : std::string(raw.substr(0, limit)) + "...";
+}
+
+// DIR/NAME.csv or DIR/NAME.jsonl; an error when both or neither exist.
+std::optional<fs::path> find_table(const fs::path& dir, const std::string& name, std::string& error) {
+  const fs::path csv = dir / (name + ".csv");
+  const fs::path jsonl = dir / (name + ".jsonl");
+  const bool has_csv = fs::exists(csv);
+  const bool has_jsonl = fs::exists(jsonl);
+  if (has_csv && has_jsonl) {
+    error = "both " + csv.string() + " and " + jsonl.string() + " exist; keep one";
+    return std::nullopt;
+  }
+  if (!has_csv && !has_jsonl) {
+    error = "missing " + csv.string() + " (or " + name + ".jsonl)";
+    return std::nullopt;
+  }
+  return has_csv ? csv : jsonl;
+}
+
+class loader {
+ public:
+  loader(const fs::path& dir, const compiler::program& p, const ir::module& m, day_number as_of)
+      : dir_(dir), p_(p), m_(m) {
+    r_.data.as_of = as_of;
+  }
+
+  load_result run() {
+    if (!fs::is_directory(dir_)) {
+      r_.fatal = "data folder " + dir_.string() + " does not exist";
+      return std::move(r_);
+    }
+    prepare_fields();
+    if (!load_snapshots()) return std::move(r_);
+    keep_active_accounts();
+    for (std::size_t s = 0; s < m_.streams.size(); ++s) {
+      if (!load_stream(s)) return std::move(r_);
+    }
+    return std::move(r_);
+  }
+
+ private:
+  void quarantine(const std::string& file, std::uint64_t line, std::uint32_t column, std::string reason,
+                  std::string_view raw) {
+    ++r_.stats.quarantined;
+    r_.quarantine.push_back({file, line, column, std::move(reason), clip(raw)});
+  }
+
+  void prepare_fields() {
+    for (const ir::field_need& need : m_.fields) {
+      field_slots slots;
+      slots.field = need.field;
+      slots.rep = rep_of(p_.schema.fields[need.field].t);
+      slots.offsets = need.offsets;
+      slots.columns.resize(need.offsets.size());
+      r_.data.fields.push_back(std::move(slots));
+    }
+  }
+
+  std::uint32_t account(std::string_view raw_id) {
+    std::string key = account_key(raw_id);
+    const auto it = index_.find(key);
+    if (it != index_.end()) return it->second;
+    const auto a = static_cast<std::uint32_t>(ids_.size());
+    ids_.emplace_back(trim(raw_id));
+    keys_.push_back(key);
+    index_.emplace(std::move(key), a);
+    for (field_slots& f : r_.data.fields) {
+      for (slot_column& c : f.columns) {
+        if (f.rep == ir::rep::i64) c.i.push_back(0);
+        else c.f.push_back(0);
+        c.state.push_back(ir::unknown);
+      }
+    }
+    seen_.resize(seen_.size() + words_, 0);
+    return a;
+  }
+
+  bool load_snapshots() {
+    std::string error;
+    const auto path = find_table(dir_, "accounts", error);
+    if (!path) {
+      r_.fatal = error;
+      return false;
+    }
+    const std::string file = path->string();
+    std::vector<std::string> columns{"account_id", "date"};
+    for (const ir::field_need& need : m_.fields) columns.push_back(p_.schema.fields[need.field].column);
+    words_ = static_cast<std::size_t>(m_.lookback / 64 + 1);
+    const day_number as_of = r_.data.as_of;
+    std::vector<cell_value> values(m_.fields.size());
+    std::vector<std::uint8_t> states(m_.fields.size());
+    const table_result t = read_table(
+        *path, columns,
+        [&](const row& rw) {
+          ++r_.stats.rows;
+          if (trim(rw.cells[0]).empty()) {
+            quarantine(file, rw.line, rw.positions[0], "the account id is empty", rw.raw);
+            return;
+          }
+          const auto day = parse_date(trim(rw.cells[1]));
+          if (!day) {
+            quarantine(file, rw.line, rw.positions[1],
+                       "`" + std::string(trim(rw.cells[1])) + "` is not a date in the form YYYY-MM-DD", rw.raw);
+            return;
+          }
+          const std::int64_t offset = static_cast<std::int64_t>(as_of) - *day;
+          if (offset < 0 || offset > m_.lookback) {
+            ++r_.stats.outside_window;
+            return;
+          }
+          // Parse every needed cell before storing any, so a bad row changes nothing.
+          for (std::size_t f = 0; f < m_.fields.size(); ++f) {
+            field_slots& slots = r_.data.fields[f];
+            states[f] = ir::present;
+            if (slots.slot(static_cast<std::int32_t>(offset)) < 0) continue;
+            const compiler::field_info& info = p_.schema.fields[slots.field];
+            const std::string_view cell = rw.cells[f + 2];
+            if (trim(cell).empty()) {
+              if (!info.t.optional) {
+                quarantine(file, rw.line, rw.positions[f + 2], "`" + info.column + "` is empty, and the field is required",
+                           rw.raw);
+                return;
+              }
+              states[f] = ir::absent;
+              continue;
+            }
+            std::string why = parse_cell(cell, info.t, p_.schema.enums, r_.data.strings, values[f]);
+            if (!why.empty()) {
+              quarantine(file, rw.line, rw.positions[f + 2], "`" + info.column + "`: " + why, rw.raw);
+              return;
+            }
+          }
+          const std::uint32_t a = account(rw.cells[0]);
+          std::uint64_t& word = seen_[a * words_ + static_cast<std::size_t>(offset / 64)];
+          const std::uint64_t bit = 1ULL << (offset % 64);
+          if ((word & bit) != 0) {
+            quarantine(file, rw.line, rw.positions[0],
+                       "a second row for account `" + ids_[a] + "` on " + iso_date(*day) + "; the first one is used",
+                       rw.raw);
+            return;
+          }
+          word |= bit;
+          for (std::size_t f = 0; f < m_.fields.size(); ++f) {
+            field_slots& slots = r_.data.fields[f];
+            const int s = slots.slot(static_cast<std::int32_t>(offset));
+            if (s < 0) continue;
+            slot_column& col = slots.columns[static_cast<std::size_t>(s)];
+            col.state[a] = states[f];
+            if (slots.rep == ir::rep::i64) col.i[a] = values[f].i;
+            else col.f[a] = values[f].f;
+          }
+        },
+        [&](const row_problem& pr) {
+          ++r_.stats.rows;
+          quarantine(file, pr.line, 0, pr.reason, pr.raw);
+        });
+    if (t.fatal) {
+      r_.fatal = file + ": " + *t.fatal;
+      return false;
+    }
+    if (!t.missing.empty()) {
+      std::string list;
+      for (const std::string& c : t.missing) list += (list.empty() ? "`" : ", `") + c + "`";
+      r_.fatal = file + ": missing column" + (t.missing.size() > 1 ? "s " : " ") + list +
+                 "; the rules read it (map a differently named column with `from \"...\"` in the schema)";
+      return false;
+    }
+    return true;
+  }
+
+  // Accounts evaluated tonight are those with a snapshot on the as-of date, sorted by key so
+  // that output does not depend on the order of the input.
+  void keep_active_accounts() {
+    r_.stats.accounts_seen = ids_.size();
+    std::vector<std::uint32_t> order;
+    for (std::uint32_t a = 0; a < ids_.size(); ++a) {
+      if ((seen_[a * words_] & 1ULL) != 0) order.push_back(a);
+    }
+    r_.stats.accounts_inactive = ids_.size() - order.size();
+    std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) { return keys_[x] < keys_[y]; });
+    for (const std::uint32_t a : order) r_.data.account_ids.push_back(ids_[a]);
+    for (field_slots& f : r_.data.fields) {
+      for (slot_column& c : f.columns) {
+        slot_column sorted;
+        sorted.state.reserve(order.size());
+        for (const std::uint32_t a : order) {
+          sorted.state.push_back(c.state[a]);
+          if (f.rep == ir::rep::i64) sorted.i.push_back(c.i[a]);
+          else sorted.f.push_back(c.f[a]);
+        }
+        c = std::move(sorted);
+      }
+    }
+    index_.clear();
+    for (std::uint32_t k = 0; k < order.size(); ++k) index_.emplace(keys_[order[k]], k);
+  }
+
+  bool load_stream(std::size_t s) {
+    const ir::stream_need& need = m_.streams[s];
+    const compiler::stream_info& info = p_.schema.streams[need.stream];
+    std::string error;
+    const auto path = find_table(dir_, info.name, error);
+    if (!path) {
+      r_.fatal = error + "; the rules read events `" + info.name + "`";
+      return false;
+    }
+    const std::string file = path->string();
+    std::vector<std::string> columns{"account_id"};
+    for (const std::uint32_t f : need.fields) columns.push_back(info.fields[f].column);
+    const std::size_t time_col = static_cast<std::size_t>(
+        std::find(need.fields.begin(), need.fields.end(), info.time_field) - need.fields.begin()) + 1;
+    struct pending {
+      std::uint32_t account;
+      day_number day;
+      std::size_t values;  // index of its first value in `vals`
+    };
+    std::vector<pending> events;
+    std::vector<cell_value> vals;
+    std::vector<std::uint8_t> states;
+    std::vector<cell_value> row_vals(need.fields.size());
+    std::vector<std::uint8_t> row_states(need.fields.size());
+    const day_number as_of = r_.data.as_of;
+    const table_result t = read_table(
+        *path, columns,
+        [&](const row& rw) {
+          ++r_.stats.rows;
+          const auto it = index_.find(account_key(rw.cells[0]));
+          if (it == index_.end()) {
+            // Events of accounts not evaluated tonight (no snapshot today) are simply not needed.
+            if (trim(rw.cells[0]).empty()) {
+              quarantine(file, rw.line, rw.positions[0], "the account id is empty", rw.raw);
+            } else {
+              ++r_.stats.outside_window;
+            }
+            return;
+          }
+          const auto day = parse_date(trim(rw.cells[time_col]));
+          if (!day) {
+            quarantine(file, rw.line, rw.positions[time_col],
+                       "`" + std::string(trim(rw.cells[time_col])) + "` is not a date in the form YYYY-MM-DD", rw.raw);
+            return;
+          }
+          const std::int64_t offset = static_cast<std::int64_t>(as_of) - *day;
+          if (offset < 0 || offset > need.max_back) {
+            ++r_.stats.outside_window;
+            return;
+          }
+          for (std::size_t f = 0; f < need.fields.size(); ++f) {
+            const compiler::field_info& fi = info.fields[need.fields[f]];
+            const std::string_view cell = rw.cells[f + 1];
+            row_states[f] = ir::present;
+            if (trim(cell).empty()) {
+              if (!fi.t.optional) {
+                quarantine(file, rw.line, rw.positions[f + 1], "`" + fi.column + "` is empty, and the field is required",
+                           rw.raw);
+                return;
+              }
+              row_states[f] = ir::absent;
+              continue;
+            }
+            const std::string why = parse_cell(cell, fi.t, p_.schema.enums, r_.data.strings, row_vals[f]);
+            if (!why.empty()) {
+              quarantine(file, rw.line, rw.positions[f + 1], "`" + fi.column + "`: " + why, rw.raw);
+              return;
+            }
+          }
+          events.push_back({it->second, *day, vals.size()});
+          vals.insert(vals.end(), row_vals.begin(), row_vals.end());
+          states.insert(states.end(), row_states.begin(), row_states.end());
+        },
+        [&](const row_problem& pr) {
+          ++r_.stats.rows;
+          quarantine(file, pr.line, 0, pr.reason, pr.raw);
+        });
+    if (t.fatal) {
+      r_.fatal = file + ": " + *t.fatal;
+      return false;
+    }
+    if (!t.missing.empty()) {
+      std::string list;
+      for (const std::string& c : t.missing) list += (list.empty() ? "`" : ", `") + c + "`";
+      r_.fatal = file + ": missing column" + (t.missing.size() > 1 ? "s " : " ") + list + "; the rules read it";
+      return false;
+    }
+    // Group by account, oldest first; equal days keep file order.
+    std::stable_sort(events.begin(), events.end(), [](const pending& x, const pending& y) {
+      return x.account != y.account ? x.account < y.account : x.day < y.day;
+    });
+    event_table table;
+    table.stream = need.stream;
+    const std::size_t nfields = info.fields.size();
+    table.i.resize(nfields);
+    table.f.resize(nfields);
+    table.state.resize(nfields);
+    table.begin.assign(r_.data.accounts() + 1, 0);
+    for (const pending& e : events) ++table.begin[e.account + 1];
+    std::partial_sum(table.begin.begin(), table.begin.end(), table.begin.begin());
+    for (const pending& e : events) {
+      table.day.push_back(e.day);
+      for (std::size_t f = 0; f < need.fields.size(); ++f) {
+        const std::uint32_t field = need.fields[f];
+        const cell_value& v = vals[e.values + f];
+        if (rep_of(info.fields[field].t) == ir::rep::i64) table.i[field].push_back(v.i);
+        else table.f[field].push_back(v.f);
+        table.state[field].push_back(states[e.values + f]);
+      }
+    }
+    r_.stats.events += events.size();
+    r_.data.streams.push_back(std::move(table));
+    return true;
+  }
+
+  const fs::path dir_;
+  const compiler::program& p_;
+  const ir::module& m_;
+  load_result r_;
+  std::vector<std::string> ids_;
+  std::vector<std::string> keys_;
+  std::unordered_map<std::string, std::uint32_t> index_;
+  std::vector<std::uint64_t> seen_;  // per account, a bit per day offset that has a row
+  std::size_t words_ = 1;
+};
+
+}  // namespace
+
+load_result load_data(const fs::path& dir, const compiler::program& checked, const ir::module& lowered,
+                      day_number as_of) {
+  return loader(dir, checked, lowered, as_of).run();
+}
+
+}  // namespace nudge::runtime

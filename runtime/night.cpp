@@ -1,0 +1,220 @@
+#include "runtime/night.hpp"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <thread>
+
+#include "runtime/eval.hpp"
+#include "runtime/format.hpp"
+#include "support/currency.hpp"
+
+namespace nudge::runtime {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string csv_cell(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+struct shard {
+  std::string jsonl;
+  std::string csv;
+  night_summary counts;
+};
+
+class renderer {
+ public:
+  renderer(const compiler::rule_set& rules, const compiler::program& p, const ir::module& m, const dataset& data,
+           const night_options& o)
+      : rules_(rules), p_(p), m_(m), data_(data), o_(o), ctx_{p, data.strings} {}
+
+  std::size_t locale_of(const evaluator& ev, std::size_t k) const {
+    if (m_.locale_reg == ir::none) return 0;
+    const value v = ev.get(m_.locale_reg, k);
+    if (v.state != ir::present) return 0;
+    const std::string& name = p_.schema.enums[p_.schema.fields[static_cast<std::size_t>(m_.locale_field)].t.ref]
+                                  .variants[static_cast<std::size_t>(v.i)];
+    for (std::size_t l = 0; l < m_.locales.size(); ++l) {
+      if (m_.locales[l] == name) return l;
+    }
+    return 0;
+  }
+
+  std::string text(const evaluator& ev, std::size_t k, const ir::part_code& part, std::size_t locale) const {
+    if (part.texts.empty()) return {};
+    const ir::text_code& t = part.texts[std::min(locale, part.texts.size() - 1)];
+    std::string out = t.pieces.front();
+    for (std::size_t i = 0; i < t.values.size(); ++i) {
+      if (t.values[i].reg != ir::none) out += format_value(ev.get(t.values[i].reg, k), t.values[i], t.locale, ctx_);
+      out += t.pieces[i + 1];
+    }
+    return out;
+  }
+
+  json fact_json(const value& v, const ir::value_ref& how, std::string_view locale) const {
+    json j;
+    if (v.state == ir::unknown) j["value"] = nullptr, j["state"] = "unknown";
+    else if (v.state == ir::absent) j["value"] = nullptr, j["state"] = "absent";
+    else if (how.how == ir::format::number || how.how == ir::format::percent || how.how == ir::format::signed_percent)
+      j["value"] = v.f;
+    else if (how.how == ir::format::text) j["value"] = data_.strings.at(static_cast<std::uint32_t>(v.i));
+    else if (how.how == ir::format::variant) j["value"] = p_.schema.enums[how.ref].variants[static_cast<std::size_t>(v.i)];
+    else if (how.how == ir::format::date) j["value"] = iso_date(static_cast<day_number>(v.i));
+    else if (how.how == ir::format::yes_no) j["value"] = v.i != 0;
+    else j["value"] = v.i;
+    if (how.how == ir::format::money) j["currency"] = std::string(currency_code(how.ref));
+    j["text"] = format_value(v, how, locale, ctx_);
+    return j;
+  }
+
+  static std::string_view currency_code(std::uint32_t ref);
+
+  void record(const evaluator& ev, std::size_t k, const ir::play_code& play, const ir::step_code* step, shard& out) const {
+    const ir::message_code& msg = step != nullptr ? step->message : play.message;
+    const ir::signal_code& sig = m_.signals[play.signal];
+    const std::size_t locale = locale_of(ev, k);
+    const std::string& loc = m_.locales[locale];
+    const std::string& account = data_.account_ids[ev.first() + k];
+    const std::string night = iso_date(data_.as_of);
+    json facts = json::object();
+    for (std::size_t f = 0; f < sig.facts.size(); ++f) {
+      facts[sig.fact_names[f]] = fact_json(ev.get(sig.facts[f].reg, k), sig.facts[f], loc);
+    }
+    const source_file& file = rules_.sources.file(msg.where.file);
+    const std::string signal_text = sig.titles[locale];
+    const std::string why_now = text(ev, k, msg.why_now, locale);
+    const std::string offer = text(ev, k, msg.offer, locale);
+    const std::string next_step = text(ev, k, msg.next_step, locale);
+    const std::string_view channel = compiler::channel_names[msg.channel];
+    json j{{"account", account},
+           {"night", night},
+           {"play", play.name},
+           {"step", step != nullptr ? json(step->name) : json(nullptr)},
+           {"signal", sig.name},
+           {"channel", channel},
+           {"priority", msg.priority},
+           {"offer_id", msg.offer_id},
+           {"locale", loc},
+           {"texts", {{"signal", signal_text}, {"why_now", why_now}, {"offer", offer}, {"next_step", next_step}}},
+           {"facts", std::move(facts)},
+           {"rule", {{"file", file.path()}, {"line", file.position(msg.where.begin).line}}},
+           {"rules_hash", o_.rules_hash}};
+    out.jsonl += j.dump(-1, ' ', false, json::error_handler_t::replace);
+    out.jsonl += '\n';
+    out.csv += csv_cell(account) + ',' + csv_cell(night) + ',' + csv_cell(channel) + ',' + std::to_string(msg.priority) +
+               ',' + csv_cell(signal_text) + ',' + csv_cell(why_now + "\n" + offer + "\n" + next_step) + ',' +
+               csv_cell(msg.offer_id) + ',' + csv_cell(play.name) + ',' + csv_cell(step != nullptr ? step->name : "") +
+               ',' + csv_cell(loc) + '\n';
+    ++out.counts.actions;
+  }
+
+  void batch(evaluator& ev, std::size_t begin, std::size_t end, shard& out) const {
+    ev.run(begin, end);
+    night_summary& c = out.counts;
+    c.accounts += end - begin;
+    for (std::size_t k = 0; k < end - begin; ++k) {
+      for (std::size_t s = 0; s < m_.signals.size(); ++s) {
+        const std::uint32_t w = m_.signals[s].when;
+        if (w == ir::none) continue;
+        if (ev.holds(w, k)) ++c.signal_fired[s];
+        else if (ev.get(w, k).state != ir::present) ++c.signal_unknown[s];
+      }
+      for (std::size_t pl = 0; pl < m_.plays.size(); ++pl) {
+        const ir::play_code& play = m_.plays[pl];
+        const std::uint32_t w = m_.signals[play.signal].when;
+        if (w == ir::none || !ev.holds(w, k)) continue;
+        bool audience = true;
+        for (const std::uint32_t a : play.audience) audience = audience && ev.holds(a, k);
+        if (!audience) continue;
+        const ir::step_code* step = nullptr;
+        if (!play.steps.empty()) {
+          for (const ir::step_code& st : play.steps) {
+            if (ev.holds(st.when, k)) {
+              step = &st;
+              break;
+            }
+          }
+          if (step == nullptr) continue;
+        }
+        ++c.play_candidates[pl];
+        record(ev, k, play, step, out);
+      }
+    }
+  }
+
+ private:
+  const compiler::rule_set& rules_;
+  const compiler::program& p_;
+  const ir::module& m_;
+  const dataset& data_;
+  const night_options& o_;
+  format_context ctx_;
+};
+
+std::string_view renderer::currency_code(std::uint32_t ref) { return currency_at(ref).code; }
+
+}  // namespace
+
+std::string task_csv_header() {
+  return "account_id,due_date,channel,priority,subject,description,offer_id,play,step,locale\n";
+}
+
+night_summary run_night(const compiler::rule_set& rules, const compiler::program& checked, const ir::module& m,
+                        dataset& data, const night_options& options, std::ostream* jsonl, std::ostream* csv) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::vector<std::uint32_t> texts = bind_texts(m, data);
+  const renderer render(rules, checked, m, data, options);
+  const std::size_t n = data.accounts();
+  const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, static_cast<unsigned>(n / options.batch + 1)));
+  std::vector<shard> shards(threads);
+  for (shard& s : shards) {
+    s.counts.signal_fired.assign(m.signals.size(), 0);
+    s.counts.signal_unknown.assign(m.signals.size(), 0);
+    s.counts.play_candidates.assign(m.plays.size(), 0);
+  }
+  auto work = [&](unsigned t) {
+    evaluator ev(m, data, texts);
+    const std::size_t from = n * t / threads;
+    const std::size_t to = n * (t + 1) / threads;
+    for (std::size_t b = from; b < to; b += options.batch) {
+      render.batch(ev, b, std::min(to, b + options.batch), shards[t]);
+      if (t == 0 && options.progress) options.progress(static_cast<double>(b - from) / static_cast<double>(to - from));
+    }
+  };
+  if (threads == 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
+    for (std::thread& th : pool) th.join();
+  }
+  const auto evaluated = std::chrono::steady_clock::now();
+  night_summary total = std::move(shards.front().counts);
+  for (std::size_t t = 0; t < shards.size(); ++t) {
+    if (t > 0) {
+      const night_summary& c = shards[t].counts;
+      total.accounts += c.accounts;
+      total.actions += c.actions;
+      for (std::size_t s = 0; s < c.signal_fired.size(); ++s) {
+        total.signal_fired[s] += c.signal_fired[s];
+        total.signal_unknown[s] += c.signal_unknown[s];
+      }
+      for (std::size_t p = 0; p < c.play_candidates.size(); ++p) total.play_candidates[p] += c.play_candidates[p];
+    }
+    if (jsonl != nullptr) *jsonl << shards[t].jsonl;
+    if (csv != nullptr) *csv << shards[t].csv;
+  }
+  const auto written = std::chrono::steady_clock::now();
+  total.evaluate_seconds = std::chrono::duration<double>(evaluated - started).count();
+  total.write_seconds = std::chrono::duration<double>(written - evaluated).count();
+  return total;
+}
+
+}  // namespace nudge::runtime

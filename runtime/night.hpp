@@ -1,0 +1,43 @@
+// One night: evaluate every account, pick the plays that fire, render their messages, and
+// write one JSON Lines record per candidate action (docs/data.md#output), plus a CSV of
+// tasks for a CRM. Accounts are split into contiguous ranges, one per thread; output order
+// is the accounts' order whatever the number of threads.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "compiler/ir.hpp"
+#include "compiler/program.hpp"
+#include "compiler/rule_set.hpp"
+#include "runtime/dataset.hpp"
+
+namespace nudge::runtime {
+
+struct night_options {
+  unsigned threads = 1;
+  std::size_t batch = 1024;
+  std::string rules_hash;
+  // Called now and then with the share of accounts done, for a progress bar.
+  std::function<void(double)> progress;
+};
+
+struct night_summary {
+  std::size_t accounts = 0;
+  std::vector<std::size_t> signal_fired;     // per signal
+  std::vector<std::size_t> signal_unknown;   // per signal: could not be evaluated
+  std::vector<std::size_t> play_candidates;  // per play
+  std::size_t actions = 0;
+  double evaluate_seconds = 0;
+  double write_seconds = 0;
+};
+
+night_summary run_night(const compiler::rule_set& rules, const compiler::program& checked, const ir::module& m,
+                        dataset& data, const night_options& options, std::ostream* jsonl, std::ostream* csv);
+
+// The CSV header of the task export.
+std::string task_csv_header();
+
+}  // namespace nudge::runtime

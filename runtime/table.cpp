@@ -1,0 +1,214 @@
+#include "runtime/table.hpp"
+
+#include <deque>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "runtime/cells.hpp"
+
+namespace nudge::runtime {
+namespace {
+
+bool read_all(const std::filesystem::path& path, std::string& text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  in.seekg(0, std::ios::end);
+  const auto size = in.tellg();
+  if (size < 0) return false;
+  text.resize(static_cast<std::size_t>(size));
+  in.seekg(0);
+  in.read(text.data(), size);
+  return static_cast<bool>(in) || in.eof();
+}
+
+// Splits CSV rows in place. Quoted cells with "" escapes are unescaped into `scratch`.
+class csv_splitter {
+ public:
+  csv_splitter(std::string_view text, char delimiter) : text_(text), delim_(delimiter) {}
+
+  bool done() const { return pos_ >= text_.size(); }
+  std::uint64_t line() const { return line_; }
+
+  // Returns false for a row with an unbalanced quote (then `raw` spans to the end of file).
+  bool next(std::vector<std::string_view>& cells, std::deque<std::string>& scratch, std::string_view& raw) {
+    cells.clear();
+    const std::size_t start = pos_;
+    bool ok = true;
+    while (true) {
+      if (pos_ < text_.size() && text_[pos_] == '"') {
+        ++pos_;
+        std::string value;
+        bool closed = false;
+        while (pos_ < text_.size()) {
+          const char c = text_[pos_++];
+          if (c == '"') {
+            if (pos_ < text_.size() && text_[pos_] == '"') {
+              value += '"';
+              ++pos_;
+              continue;
+            }
+            closed = true;
+            break;
+          }
+          if (c == '\n') ++line_;
+          value += c;
+        }
+        if (!closed) ok = false;
+        scratch.push_back(std::move(value));
+        cells.emplace_back(scratch.back());
+        // Anything between the closing quote and the delimiter is kept out of the value.
+        while (pos_ < text_.size() && text_[pos_] != delim_ && text_[pos_] != '\n') ++pos_;
+      } else {
+        const std::size_t b = pos_;
+        while (pos_ < text_.size() && text_[pos_] != delim_ && text_[pos_] != '\n') ++pos_;
+        std::size_t e = pos_;
+        if (e > b && text_[e - 1] == '\r') --e;
+        cells.push_back(text_.substr(b, e - b));
+      }
+      if (pos_ >= text_.size()) break;
+      if (text_[pos_] == delim_) {
+        ++pos_;
+        continue;
+      }
+      ++pos_;  // newline
+      ++line_;
+      break;
+    }
+    std::size_t end = pos_;
+    while (end > start && (text_[end - 1] == '\n' || text_[end - 1] == '\r')) --end;
+    raw = text_.substr(start, end - start);
+    return ok;
+  }
+
+ private:
+  std::string_view text_;
+  char delim_;
+  std::size_t pos_ = 0;
+  std::uint64_t line_ = 1;
+};
+
+char detect_delimiter(std::string_view header) {
+  std::size_t commas = 0;
+  std::size_t semicolons = 0;
+  std::size_t tabs = 0;
+  for (const char c : header) {
+    commas += c == ',';
+    semicolons += c == ';';
+    tabs += c == '\t';
+  }
+  if (tabs > commas && tabs > semicolons) return '\t';
+  return semicolons > commas ? ';' : ',';
+}
+
+bool blank_line(std::string_view raw) { return trim(raw).empty(); }
+
+table_result read_csv(std::string_view text, std::span<const std::string> columns,
+                      const std::function<void(const row&)>& on_row,
+                      const std::function<void(const row_problem&)>& on_problem) {
+  table_result result;
+  const std::size_t eol = text.find('\n');
+  csv_splitter split(text, detect_delimiter(text.substr(0, eol)));
+  std::vector<std::string_view> header;
+  std::deque<std::string> scratch;
+  std::string_view raw;
+  split.next(header, scratch, raw);
+  std::vector<std::size_t> index(columns.size(), std::string::npos);
+  std::vector<std::uint32_t> positions(columns.size(), 0);
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    for (std::size_t h = 0; h < header.size(); ++h) {
+      if (trim(header[h]) == columns[c]) {
+        index[c] = h;
+        positions[c] = static_cast<std::uint32_t>(h + 1);
+      }
+    }
+    if (index[c] == std::string::npos) result.missing.push_back(columns[c]);
+  }
+  if (!result.missing.empty()) return result;
+  std::vector<std::string_view> cells;
+  std::vector<std::string_view> picked(columns.size());
+  while (!split.done()) {
+    scratch.clear();
+    const std::uint64_t line = split.line();
+    const bool ok = split.next(cells, scratch, raw);
+    if (blank_line(raw)) continue;
+    if (!ok) {
+      on_problem({line, "a quoted cell is not closed", raw});
+      continue;
+    }
+    if (cells.size() != header.size()) {
+      on_problem({line, "the row has " + std::to_string(cells.size()) + " cells, the header " +
+                            std::to_string(header.size()), raw});
+      continue;
+    }
+    for (std::size_t c = 0; c < columns.size(); ++c) picked[c] = cells[index[c]];
+    on_row({line, picked, raw, positions});
+  }
+  return result;
+}
+
+table_result read_jsonl(std::string_view text, std::span<const std::string> columns,
+                        const std::function<void(const row&)>& on_row,
+                        const std::function<void(const row_problem&)>& on_problem) {
+  table_result result;
+  std::vector<bool> seen(columns.size(), false);
+  std::vector<std::string> values(columns.size());
+  std::vector<std::string_view> picked(columns.size());
+  const std::vector<std::uint32_t> positions(columns.size(), 0);
+  std::uint64_t line = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    ++line;
+    const std::size_t eol = text.find('\n', pos);
+    const std::string_view raw = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    pos = eol == std::string_view::npos ? text.size() : eol + 1;
+    if (blank_line(raw)) continue;
+    const nlohmann::json doc = nlohmann::json::parse(raw, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      on_problem({line, "the line is not a JSON object", raw});
+      continue;
+    }
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      values[c].clear();
+      const auto it = doc.find(columns[c]);
+      if (it != doc.end()) {
+        seen[c] = true;
+        if (it->is_string()) values[c] = it->get<std::string>();
+        else if (!it->is_null()) values[c] = it->dump();
+      }
+      picked[c] = values[c];
+    }
+    on_row({line, picked, raw, positions});
+  }
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    if (!seen[c] && line > 0) result.missing.push_back(columns[c]);
+  }
+  return result;
+}
+
+}  // namespace
+
+table_result read_table(const std::filesystem::path& path, std::span<const std::string> columns,
+                        const std::function<void(const row&)>& on_row,
+                        const std::function<void(const row_problem&)>& on_problem) {
+  table_result result;
+  std::string text;
+  if (!read_all(path, text)) {
+    result.fatal = "cannot read the file";
+    return result;
+  }
+  std::string_view view(text);
+  if (view.starts_with("\xEF\xBB\xBF")) view.remove_prefix(3);
+  if (view.find('\0') != std::string_view::npos) {
+    result.fatal = "the file contains NUL bytes; it is not a text table";
+    return result;
+  }
+  if (trim(view).empty()) {
+    result.fatal = "the file is empty; it needs at least a header row";
+    return result;
+  }
+  if (path.extension() == ".jsonl") return read_jsonl(view, columns, on_row, on_problem);
+  return read_csv(view, columns, on_row, on_problem);
+}
+
+}  // namespace nudge::runtime

@@ -1,0 +1,40 @@
+// Reading a data file as rows of cells: CSV (comma, semicolon or tab separated, RFC 4180
+// quoting, UTF-8 with or without a byte order mark) or JSON Lines (one object per line).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nudge::runtime {
+
+struct row {
+  std::uint64_t line = 0;              // 1-based line where the row starts
+  std::span<const std::string_view> cells;  // parallel to the requested columns; empty when absent
+  std::string_view raw;                // the row's text, for the quarantine report
+  std::span<const std::uint32_t> positions;  // 1-based column of each cell in the file (CSV)
+};
+
+// A problem with a row as a whole (unbalanced quotes, not a JSON object).
+struct row_problem {
+  std::uint64_t line = 0;
+  std::string reason;
+  std::string_view raw;
+};
+
+struct table_result {
+  std::optional<std::string> fatal;  // the file cannot be read as a table at all
+  std::vector<std::string> missing;  // requested columns the file does not have
+};
+
+// Reads `path` and calls `on_row` for each data row with the cells of `columns` in that
+// order, or `on_problem` for a row that cannot be split into cells.
+table_result read_table(const std::filesystem::path& path, std::span<const std::string> columns,
+                        const std::function<void(const row&)>& on_row,
+                        const std::function<void(const row_problem&)>& on_problem);
+
+}  // namespace nudge::runtime
