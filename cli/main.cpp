@@ -8,7 +8,8 @@ int main(int argc, char** argv) {
   CLI::App app{"nudge: upsell and cross-sell rules for B2B SaaS, checked in CI and run nightly"};
   app.set_version_flag("--version", NUDGE_VERSION);
   app.require_subcommand(1);
-  std::vector<nudge::cli::command> commands{nudge::cli::add_check(app), nudge::cli::add_run(app)};
+  std::vector<nudge::cli::command> commands{nudge::cli::add_check(app), nudge::cli::add_run(app),
+                                            nudge::cli::add_explain(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
