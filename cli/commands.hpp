@@ -15,6 +15,7 @@ using command = std::function<int()>;
 command add_check(CLI::App& app);
 command add_run(CLI::App& app);
 command add_explain(CLI::App& app);
+command add_gen(CLI::App& app);
 
 std::string fmt_seconds(double s);
 
