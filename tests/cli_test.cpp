@@ -2,6 +2,7 @@
 // when an example rule set is broken.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "test_util.hpp"
@@ -117,4 +118,85 @@ TEST_CASE("cli: a broken copy of each example file gives a located error and exi
     CHECK(r.out.find(b.expected) != std::string::npos);
     fs::remove_all(dir);
   }
+}
+
+namespace {
+
+std::string without_timing(const std::string& summary) {
+  std::string out;
+  std::istringstream in(summary);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("  time:") == 0) continue;  // wall times differ run to run
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cli: the shipped sample is exactly what nudge gen writes for its documented seed", "[cli][gen]") {
+  const fs::path dir = fs::temp_directory_path() / "nudge_gen_test";
+  fs::remove_all(dir);
+  const auto r = run_nudge({"gen", "--accounts", "150", "--days", "64", "--seed", "2026", "--last-day", "2026-12-03",
+                            "--out", dir.string()},
+                           NUDGE_SOURCE_DIR);
+  CHECK(r.exit_code == 0);
+  for (const char* f : {"accounts.csv", "tickets.csv", "transactions.csv"}) {
+    INFO(f);
+    CHECK(nudge::test::read_file(dir / f) ==
+          nudge::test::read_file(fs::path(NUDGE_SOURCE_DIR) / "rules-examples" / "data" / f));
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: a night on the shipped sample writes the golden actions, tasks and summary", "[cli][run]") {
+  const fs::path dir = fs::temp_directory_path() / "nudge_run_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto r = run_nudge({"run", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of", "2026-12-03",
+                            "--out", (dir / "actions.jsonl").string(), "--csv", (dir / "tasks.csv").string(),
+                            "--quarantine", (dir / "quarantine.csv").string(), "--threads", "2"},
+                           NUDGE_SOURCE_DIR);
+  CHECK(r.exit_code == 0);
+  std::string summary = without_timing(r.err);
+  const std::string dir_text = dir.string();
+  for (auto at = summary.find(dir_text); at != std::string::npos; at = summary.find(dir_text)) {
+    summary.replace(at, dir_text.size(), "OUT");
+  }
+  CHECK(compare_golden(tests_dir() / "run" / "sample.summary", summary) == "");
+  CHECK(compare_golden(tests_dir() / "run" / "sample.jsonl", nudge::test::read_file(dir / "actions.jsonl")) == "");
+  CHECK(compare_golden(tests_dir() / "run" / "sample.quarantine.csv", nudge::test::read_file(dir / "quarantine.csv")) == "");
+  const std::string tasks = nudge::test::read_file(dir / "tasks.csv");
+  CHECK(tasks.starts_with("account_id,due_date,channel,priority,subject,description,offer_id,play,step,locale\n"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli: explain shows fired, not fired and unevaluable signals with their reasons", "[cli][explain]") {
+  for (const std::string account : {"acc-000005", "acc-000017", "acc-000002"}) {
+    INFO(account);
+    const auto r = run_nudge({"explain", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of",
+                              "2026-12-03", "--account", account},
+                             NUDGE_SOURCE_DIR);
+    CHECK(r.exit_code == 0);
+    CHECK(compare_golden(tests_dir() / "run" / ("explain_" + account + ".txt"), r.out) == "");
+  }
+}
+
+TEST_CASE("cli: run and explain refuse bad input with exit codes and messages", "[cli][run]") {
+  const std::string src = NUDGE_SOURCE_DIR;
+  auto r = run_nudge({"run", "--rules", "rules-examples", "--data", "no/such/dir", "--as-of", "2026-12-03"}, src);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("data folder no/such/dir does not exist") != std::string::npos);
+  r = run_nudge({"run", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of", "2026-02-30"}, src);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--as-of `2026-02-30`") != std::string::npos);
+  r = run_nudge({"run", "--rules", "tests/cli/mixed.rule", "--data", "rules-examples/data"}, src);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("error[E2001]") != std::string::npos);
+  r = run_nudge({"explain", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of", "2026-12-03",
+                 "--account", "nobody"},
+                src);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("`nobody` has no snapshot on 2026-12-03") != std::string::npos);
 }
