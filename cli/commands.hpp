@@ -16,6 +16,7 @@ command add_check(CLI::App& app);
 command add_run(CLI::App& app);
 command add_explain(CLI::App& app);
 command add_gen(CLI::App& app);
+command add_build(CLI::App& app);
 
 std::string fmt_seconds(double s);
 

@@ -47,7 +47,7 @@ int explain(const explain_options& o) {
 command add_explain(CLI::App& app) {
   auto o = std::make_shared<explain_options>();
   CLI::App* sub = app.add_subcommand("explain", "Why an account did or did not get each message on a night");
-  sub->add_option("--rules", o->rules, "Rule files or folders")->required();
+  sub->add_option("--rules", o->rules, "Rule files or folders, or a bundle from `nudge build`")->required();
   sub->add_option("--data", o->data, "Data folder (docs/data.md)")->required();
   sub->add_option("--as-of", o->as_of, "The night, YYYY-MM-DD")->required();
   sub->add_option("--account", o->account, "The account id")->required();

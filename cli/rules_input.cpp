@@ -3,17 +3,79 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/commands.hpp"
 #include "compiler/lower.hpp"
 #include "support/render.hpp"
 
 namespace nudge::cli {
+namespace {
+
+constexpr std::string_view bundle_format = "nudge-bundle/1";
+
+std::string rules_hash(const source_map& sources) {
+  // FNV-1a over the files in path order: the same sources give the same hash on any machine.
+  std::vector<const source_file*> files;
+  for (const source_file& f : sources.files()) files.push_back(&f);
+  std::sort(files.begin(), files.end(), [](const source_file* a, const source_file* b) { return a->path() < b->path(); });
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](std::string_view s) {
+    for (const char c : s) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xFF;
+    h *= 1099511628211ULL;
+  };
+  for (const source_file* f : files) {
+    mix(f->path());
+    mix(f->text());
+  }
+  return fmt::format("{:016x}", h);
+}
+
+bool is_bundle(const std::vector<std::string>& paths) {
+  if (paths.size() != 1 || !std::filesystem::is_regular_file(paths.front())) return false;
+  std::ifstream in(paths.front(), std::ios::binary);
+  std::string head(64, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  return head.find(bundle_format) != std::string::npos;
+}
+
+std::string lowered_text(const compiled_rules& r) {
+  std::ostringstream out;
+  compiler::dump_lowered(out, r.checked.loaded.rules, r.checked.checked, r.lowered);
+  return out.str();
+}
+
+}  // namespace
 
 std::optional<compiled_rules> compile_rules(const std::vector<std::string>& paths, int& exit) {
   compiled_rules out;
-  out.checked = compiler::check(paths);
+  nlohmann::json bundle;
+  if (is_bundle(paths)) {
+    std::ifstream in(paths.front(), std::ios::binary);
+    bundle = nlohmann::json::parse(in, nullptr, false);
+    if (bundle.is_discarded() || !bundle.is_object() || bundle.value("format", "") != bundle_format ||
+        !bundle.contains("files") || !bundle["files"].is_array()) {
+      std::cerr << "nudge: error: `" << paths.front() << "` is not a readable nudge bundle\n";
+      exit = exit_code::usage;
+      return std::nullopt;
+    }
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const auto& f : bundle["files"]) files.emplace_back(f.value("path", ""), f.value("text", ""));
+    out.checked.loaded.rules = compiler::from_files(files, out.checked.diagnostics);
+    out.checked.checked = compiler::check(out.checked.loaded.rules, out.checked.diagnostics);
+    out.checked.diagnostics.sort();
+  } else {
+    out.checked = compiler::check(paths);
+  }
   const compiler::check_result& r = out.checked;
   if (!r.loaded.errors.empty()) {
     for (const compiler::load_error& e : r.loaded.errors) {
@@ -29,25 +91,36 @@ std::optional<compiled_rules> compile_rules(const std::vector<std::string>& path
     return std::nullopt;
   }
   out.lowered = compiler::lower(r.loaded.rules, r.checked);
-  // FNV-1a over the files in path order: the same sources give the same hash on any machine.
-  std::vector<const source_file*> files;
-  for (const source_file& f : r.loaded.rules.sources.files()) files.push_back(&f);
-  std::sort(files.begin(), files.end(), [](const source_file* a, const source_file* b) { return a->path() < b->path(); });
-  std::uint64_t h = 1469598103934665603ULL;
-  auto mix = [&](std::string_view s) {
-    for (const char c : s) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 1099511628211ULL;
+  out.hash = rules_hash(r.loaded.rules.sources);
+  out.lowered_text = lowered_text(out);
+  if (!bundle.is_null()) {
+    // The nightly job must run exactly what CI checked: the same sources, compiled the same way.
+    if (bundle.value("hash", "") != out.hash) {
+      std::cerr << "nudge: error: bundle `" << paths.front() << "` is damaged: its files do not match its hash\n";
+      exit = exit_code::usage;
+      return std::nullopt;
     }
-    h ^= 0xFF;
-    h *= 1099511628211ULL;
-  };
-  for (const source_file* f : files) {
-    mix(f->path());
-    mix(f->text());
+    if (bundle.value("lowered", "") != out.lowered_text) {
+      std::cerr << "nudge: error: bundle `" << paths.front() << "` was built by nudge " << bundle.value("nudge", "?")
+                << ", which compiles these rules differently from this nudge " << NUDGE_VERSION
+                << "; rebuild it with `nudge build`\n";
+      exit = exit_code::usage;
+      return std::nullopt;
+    }
   }
-  out.hash = fmt::format("{:016x}", h);
   return out;
+}
+
+bool write_bundle(const compiled_rules& rules, const std::string& path) {
+  nlohmann::ordered_json files = nlohmann::ordered_json::array();
+  for (const source_file& f : rules.checked.loaded.rules.sources.files()) {
+    files.push_back({{"path", f.path()}, {"text", f.text()}});
+  }
+  const nlohmann::ordered_json doc{{"format", bundle_format}, {"nudge", NUDGE_VERSION}, {"hash", rules.hash},
+                                   {"files", std::move(files)},   {"lowered", rules.lowered_text}};
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << doc.dump(1) << '\n';
+  return static_cast<bool>(out);
 }
 
 }  // namespace nudge::cli

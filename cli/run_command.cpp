@@ -139,7 +139,7 @@ std::string fmt_seconds(double s) {
 command add_run(CLI::App& app) {
   auto o = std::make_shared<run_options>();
   CLI::App* sub = app.add_subcommand("run", "Evaluate the rules against account data and write candidate actions");
-  sub->add_option("--rules", o->rules, "Rule files or folders")->required();
+  sub->add_option("--rules", o->rules, "Rule files or folders, or a bundle from `nudge build`")->required();
   sub->add_option("--data", o->data, "Data folder: accounts.csv and one file per event stream (docs/data.md)")
       ->required();
   sub->add_option("--as-of", o->as_of, "The night's date, YYYY-MM-DD (default: today in UTC)");

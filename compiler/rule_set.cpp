@@ -116,6 +116,16 @@ load_result load(std::span<const std::string> paths, diagnostic_sink& sink) {
   return l.finish();
 }
 
+rule_set from_files(const std::vector<std::pair<std::string, std::string>>& files, diagnostic_sink& sink) {
+  rule_set rules;
+  for (const auto& [path, text] : files) {
+    const file_id id = rules.sources.add(path, text);
+    rules.modules.push_back(grammar::parse(rules.sources.file(id), id, sink));
+    if (rules.modules.back().skipped) rules.incomplete = true;
+  }
+  return rules;
+}
+
 rule_set from_text(std::string path, std::string text, diagnostic_sink& sink) {
   rule_set rules;
   const file_id id = rules.sources.add(std::move(path), std::move(text));

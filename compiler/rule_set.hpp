@@ -39,4 +39,8 @@ load_result load(std::span<const std::string> paths, diagnostic_sink& sink);
 // Parses in-memory text as a one-file rule set (tests, editors).
 rule_set from_text(std::string path, std::string text, diagnostic_sink& sink);
 
+// Parses files given with their text (a bundle). Every file a `use` names is expected among
+// them already, so `use` is not followed.
+rule_set from_files(const std::vector<std::pair<std::string, std::string>>& files, diagnostic_sink& sink);
+
 }  // namespace nudge::compiler

@@ -200,3 +200,34 @@ TEST_CASE("cli: run and explain refuse bad input with exit codes and messages", 
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("`nobody` has no snapshot on 2026-12-03") != std::string::npos);
 }
+
+TEST_CASE("cli: build then run the bundle gives the same actions as running the sources", "[cli][bundle]") {
+  const fs::path dir = fs::temp_directory_path() / "nudge_bundle_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string bundle = (dir / "rules.nudgebundle").string();
+  const std::string src = NUDGE_SOURCE_DIR;
+  auto r = run_nudge({"build", "rules-examples", "-o", bundle}, src);
+  REQUIRE(r.exit_code == 0);
+  const std::vector<std::string> night{"--data", "rules-examples/data", "--as-of", "2026-12-03", "--quarantine",
+                                       (dir / "q.csv").string()};
+  auto with = [&](const std::string& rules, const std::string& out) {
+    std::vector<std::string> args{"run", "--rules", rules, "--out", (dir / out).string()};
+    args.insert(args.end(), night.begin(), night.end());
+    return run_nudge(args, src);
+  };
+  REQUIRE(with("rules-examples", "from_sources.jsonl").exit_code == 0);
+  REQUIRE(with(bundle, "from_bundle.jsonl").exit_code == 0);
+  CHECK(nudge::test::read_file(dir / "from_sources.jsonl") == nudge::test::read_file(dir / "from_bundle.jsonl"));
+
+  // A bundle whose files were edited after it was built is refused.
+  std::string text = nudge::test::read_file(bundle);
+  const auto at = text.find("priority 80");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 11, "priority 99");
+  nudge::test::write_file(bundle, text);
+  r = with(bundle, "tampered.jsonl");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("do not match its hash") != std::string::npos);
+  fs::remove_all(dir);
+}
