@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Configures and builds one build directory: scripts/build.sh [release|asan]
-#   release: build/       RelWithDebInfo, what users and benchmarks run
+#   release: build/       Release (-O3), what users and benchmarks run
 #   asan:    build-asan/  Debug with AddressSanitizer and UndefinedBehaviorSanitizer
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 kind=${1:-release}
 case "$kind" in
-  release) dir=build; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  release) dir=build; flags=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DNUDGE_SANITIZE=ON) ;;
   *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
 esac

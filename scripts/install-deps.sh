@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   tao-pegtl-dev libfmt-dev libboost-date-time-dev nlohmann-json3-dev libcli11-dev
-  libsqlite3-dev catch2 libbenchmark-dev
+  libsqlite3-dev catch2 libbenchmark-dev time
 )
 
 missing=()
