@@ -131,12 +131,9 @@ std::size_t engine_fired(const compiled& c, runtime::dataset& d, std::vector<std
     const std::size_t e = std::min(d.accounts(), b + 1024);
     ev.run(b, e);
     for (std::size_t s = 0; s < c.lowered.signals.size(); ++s) {
-      for (std::size_t k = 0; k < e - b; ++k) {
-        if (ev.holds(c.lowered.signals[s].when, k)) {
-          ++fired;
-          if (per_signal != nullptr) ++(*per_signal)[s];
-        }
-      }
+      const std::size_t f = ev.count_holding(c.lowered.signals[s].when);
+      fired += f;
+      if (per_signal != nullptr) (*per_signal)[s] += f;
     }
   }
   return fired;
@@ -172,8 +169,6 @@ std::size_t handwritten_example(const example_bench& b) {
   const auto& d = b.data;
   const auto& arpa0 = column(d, p, "arpa", 0);
   const auto& arpa60 = column(d, p, "arpa", 60);
-  const auto& usage = column(d, p, "usage", 0);
-  const auto& limit = column(d, p, "plan_limit", 0);
   const auto& mau = column(d, p, "mau", 0);
   const auto& seats_paid = column(d, p, "seats_paid", 0);
   const auto& seats_active = column(d, p, "seats_active", 0);

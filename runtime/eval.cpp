@@ -88,6 +88,15 @@ struct accumulator {
 
 }  // namespace
 
+// A result that is present where its operand is, and unknown where it is absent or unknown.
+void evaluator::present_state(const std::uint8_t* as, std::uint8_t* ds, reg& d, const std::uint8_t* all, std::size_t n) {
+  if (as == all) {
+    d.ps = all;
+    return;
+  }
+  for (std::size_t k = 0; k < n; ++k) ds[k] = as[k] == ir::present ? ir::present : ir::unknown;
+}
+
 std::vector<std::uint32_t> bind_texts(const ir::module& m, dataset& data) {
   std::vector<std::uint32_t> ids;
   for (const std::string& t : m.texts) ids.push_back(data.strings.intern(t));
@@ -109,15 +118,37 @@ evaluator::evaluator(const ir::module& m, const dataset& data, std::vector<std::
   stream_slot_.assign(max_stream, -1);
   for (std::size_t s = 0; s < data.streams.size(); ++s) stream_slot_[data.streams[s].stream] = static_cast<int>(s);
   regs_.resize(m.main.registers.size());
+  event_regs_.resize(m.events.size());
+  text_sets_.resize(m.int_sets.size());
+  for (const ir::program* prog : {&m.main}) {
+    for (const ir::instr& in : prog->code) {
+      if (in.code != op::in_text) continue;
+      for (const std::int64_t v : m.int_sets[in.b]) text_sets_[in.b].push_back(texts_[static_cast<std::size_t>(v)]);
+    }
+  }
+  for (const ir::program& prog : m.events) {
+    for (const ir::instr& in : prog.code) {
+      if (in.code != op::in_text) continue;
+      text_sets_[in.b].clear();
+      for (const std::int64_t v : m.int_sets[in.b]) text_sets_[in.b].push_back(texts_[static_cast<std::size_t>(v)]);
+    }
+  }
 }
 
 value evaluator::get(std::uint32_t r, std::size_t k) const {
   const reg& x = regs_[r];
   value v;
-  v.state = x.s[k];
-  if (m_.main.registers[r] == ir::rep::i64) v.i = x.i[k];
-  else v.f = x.f[k];
+  v.state = x.ps[k];
+  if (m_.main.registers[r] == ir::rep::i64) v.i = x.pi[k];
+  else v.f = x.pf[k];
   return v;
+}
+
+std::size_t evaluator::count_holding(std::uint32_t r) const {
+  const reg& x = regs_[r];
+  std::size_t count = 0;
+  for (std::size_t k = 0; k < end_ - begin_; ++k) count += (x.ps[k] == ir::present) & (x.pi[k] != 0);
+  return count;
 }
 
 void evaluator::run(std::size_t begin, std::size_t end) {
@@ -137,49 +168,110 @@ void evaluator::run_event_program(std::uint32_t sub, std::size_t stream_slot) {
       event_account_[e - first] = static_cast<std::uint32_t>(k);
     }
   }
-  event_regs_.resize(prog.registers.size());
-  exec(prog, event_regs_, n, true, stream_slot);
+  std::vector<reg>& regs = event_regs_[sub];
+  regs.resize(prog.registers.size());
+  exec(prog, regs, n, true, stream_slot);
 }
 
 void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_t n, bool events,
                      std::size_t stream_slot) {
   for (std::size_t r = 0; r < prog.registers.size(); ++r) {
     reg& x = regs[r];
-    x.s.resize(n);
-    if (prog.registers[r] == ir::rep::i64) x.i.resize(n);
-    else x.f.resize(n);
+    if (x.s.size() < n) {
+      x.s.resize(n);
+      if (prog.registers[r] == ir::rep::i64) x.i.resize(n);
+      else x.f.resize(n);
+      x.filled = 0;
+    }
   }
+  // Main and event programs keep separate all-present arrays: an event program may need a
+  // longer one, and growing the main one would leave main registers pointing at freed memory.
+  std::vector<std::uint8_t>& all_vec = events ? event_all_present_ : all_present_;
+  if (all_vec.size() < n) all_vec.assign(n, ir::present);
+  const std::uint8_t* all = all_vec.data();
   const day_number as_of = data_.as_of;
   for (const ir::instr& in : prog.code) {
     reg& d = regs[in.dst];
     std::uint8_t* ds = d.s.data();
+    // By default a result lives in the register's own storage; loads point into the data
+    // instead, and a result known to be present points at a shared all-present state.
+    d.pi = d.i.data();
+    d.pf = d.f.data();
+    d.ps = ds;
     switch (in.code) {
       case op::const_i:
       case op::const_text: {
         const std::int64_t v = in.code == op::const_text ? texts_[static_cast<std::size_t>(in.i)] : in.i;
-        std::fill_n(d.i.data(), n, v);
-        std::fill_n(ds, n, ir::present);
+        if (d.filled < n) {
+          std::fill_n(d.i.data(), n, v);
+          d.filled = n;
+        }
+        d.ps = all;
         break;
       }
       case op::const_f:
-        std::fill_n(d.f.data(), n, in.f);
-        std::fill_n(ds, n, ir::present);
+        if (d.filled < n) {
+          std::fill_n(d.f.data(), n, in.f);
+          d.filled = n;
+        }
+        d.ps = all;
         break;
       case op::today:
         std::fill_n(d.i.data(), n, static_cast<std::int64_t>(as_of) - in.i);
-        std::fill_n(ds, n, ir::present);
+        d.ps = all;
         break;
       case op::load_field: {
         const slot_column* c = field_columns_[in.a][static_cast<std::size_t>(in.i)];
-        std::copy_n(c->state.data() + begin_, n, ds);
-        if (in.out == ir::rep::i64) std::copy_n(c->i.data() + begin_, n, d.i.data());
-        else std::copy_n(c->f.data() + begin_, n, d.f.data());
+        d.ps = c->state.data() + begin_;
+        if (in.out == ir::rep::i64) d.pi = c->i.data() + begin_;
+        else d.pf = c->f.data() + begin_;
         break;
       }
       case op::window_field: {
         const auto& cols = field_columns_[in.a];
         const bool floating = in.in == ir::rep::f64;
         const bool out_f = in.out == ir::rep::f64;
+        const auto kind = static_cast<ir::agg>(in.b);
+        if (kind == ir::agg::avg || kind == ir::agg::sum) {
+          // Day by day over the whole batch: sequential reads, no per-account state.
+          window_sum_.assign(n, 0.0);
+          window_isum_.assign(n, 0);
+          window_n_.assign(n, 0);
+          for (std::int64_t day = in.i; day < in.i + in.window; ++day) {
+            const slot_column* c = cols[static_cast<std::size_t>(day)];
+            const std::uint8_t* st = c->state.data() + begin_;
+            if (floating) {
+              const double* v = c->f.data() + begin_;
+              for (std::size_t k = 0; k < n; ++k) {
+                const bool p = st[k] == ir::present;
+                window_sum_[k] += p ? v[k] : 0.0;
+                window_n_[k] += p ? 1 : 0;
+              }
+            } else {
+              const std::int64_t* v = c->i.data() + begin_;
+              for (std::size_t k = 0; k < n; ++k) {
+                const bool p = st[k] == ir::present;
+                window_isum_[k] += p ? v[k] : 0;
+                window_n_[k] += p ? 1 : 0;
+              }
+            }
+          }
+          for (std::size_t k = 0; k < n; ++k) {
+            const std::int64_t count = window_n_[k];
+            if (count == 0 && kind == ir::agg::avg) {
+              ds[k] = ir::unknown;
+              continue;
+            }
+            ds[k] = ir::present;
+            if (out_f) {
+              const double total = floating ? window_sum_[k] : static_cast<double>(window_isum_[k]);
+              d.f[k] = kind == ir::agg::sum ? total : total / static_cast<double>(count);
+            } else {
+              d.i[k] = kind == ir::agg::sum ? window_isum_[k] : div_round(window_isum_[k], count);
+            }
+          }
+          break;
+        }
         for (std::size_t k = 0; k < n; ++k) {
           accumulator acc{static_cast<ir::agg>(in.b), floating};
           for (std::int64_t day = in.i; day < in.i + in.window; ++day) {
@@ -204,9 +296,9 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
           accumulator acc{static_cast<ir::agg>(in.b), floating};
           for (const std::int64_t r : list) {
             const reg& x = regs[static_cast<std::size_t>(r)];
-            if (x.s[k] != ir::present) continue;
-            if (floating) acc.add_f(x.f[k]);
-            else acc.add_i(x.i[k]);
+            if (x.ps[k] != ir::present) continue;
+            if (floating) acc.add_f(x.pf[k]);
+            else acc.add_i(x.pi[k]);
           }
           std::int64_t oi = 0;
           double of = 0;
@@ -219,18 +311,18 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
       case op::load_event: {
         const event_table& t = data_.streams[stream_slot];
         const std::size_t first = t.begin[begin_];
-        std::copy_n(t.state[in.a].data() + first, n, ds);
-        if (in.out == ir::rep::i64) std::copy_n(t.i[in.a].data() + first, n, d.i.data());
-        else std::copy_n(t.f[in.a].data() + first, n, d.f.data());
+        d.ps = t.state[in.a].data() + first;
+        if (in.out == ir::rep::i64) d.pi = t.i[in.a].data() + first;
+        else d.pf = t.f[in.a].data() + first;
         break;
       }
       case op::outer: {
         const reg& src = regs_[in.a];
         for (std::size_t e = 0; e < n; ++e) {
           const std::uint32_t k = event_account_[e];
-          ds[e] = src.s[k];
-          if (in.out == ir::rep::i64) d.i[e] = src.i[k];
-          else d.f[e] = src.f[k];
+          ds[e] = src.ps[k];
+          if (in.out == ir::rep::i64) d.i[e] = src.pi[k];
+          else d.f[e] = src.pf[k];
         }
         break;
       }
@@ -240,158 +332,177 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
         const reg* b = in.b != ir::none && in.code != op::in_i && in.code != op::in_f && in.code != op::in_text
                            ? &regs[in.b]
                            : nullptr;
-        const std::uint8_t* as = a.s.data();
-        auto unary_state = [&] { std::copy_n(as, n, ds); };
+        const std::uint8_t* as = a.ps;
+        auto unary_state = [&] { d.ps = as; };
         auto binary_state = [&] {
-          for (std::size_t k = 0; k < n; ++k) ds[k] = combine(as[k], b->s[k]);
+          if (as == all && b->ps == all) {
+            std::copy_n(all, n, ds);  // may still turn unknown below (division by zero)
+            return;
+          }
+          for (std::size_t k = 0; k < n; ++k) ds[k] = combine(as[k], b->ps[k]);
+        };
+        // For operations that never add unknowns: share the inputs' all-present state.
+        auto pure_binary_state = [&] {
+          if (as == all && b->ps == all) {
+            d.ps = all;
+            return;
+          }
+          for (std::size_t k = 0; k < n; ++k) ds[k] = combine(as[k], b->ps[k]);
         };
         switch (in.code) {
           case op::to_f:
             unary_state();
-            for (std::size_t k = 0; k < n; ++k) d.f[k] = static_cast<double>(a.i[k]);
+            for (std::size_t k = 0; k < n; ++k) d.f[k] = static_cast<double>(a.pi[k]);
             break;
-          case op::neg_i: unary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = -a.i[k]; break;
-          case op::neg_f: unary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = -a.f[k]; break;
-          case op::abs_i: unary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.i[k] < 0 ? -a.i[k] : a.i[k]; break;
-          case op::abs_f: unary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = std::fabs(a.f[k]); break;
-          case op::add_i: binary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.i[k] + b->i[k]; break;
-          case op::sub_i: binary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.i[k] - b->i[k]; break;
-          case op::mul_i: binary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.i[k] * b->i[k]; break;
-          case op::add_f: binary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = a.f[k] + b->f[k]; break;
-          case op::sub_f: binary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = a.f[k] - b->f[k]; break;
-          case op::mul_f: binary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = a.f[k] * b->f[k]; break;
+          case op::neg_i: unary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = -a.pi[k]; break;
+          case op::neg_f: unary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = -a.pf[k]; break;
+          case op::abs_i: unary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] < 0 ? -a.pi[k] : a.pi[k]; break;
+          case op::abs_f: unary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = std::fabs(a.pf[k]); break;
+          case op::add_i: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] + b->pi[k]; break;
+          case op::sub_i: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] - b->pi[k]; break;
+          case op::mul_i: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] * b->pi[k]; break;
+          case op::add_f: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = a.pf[k] + b->pf[k]; break;
+          case op::sub_f: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = a.pf[k] - b->pf[k]; break;
+          case op::mul_f: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = a.pf[k] * b->pf[k]; break;
           case op::div_f:
             binary_state();
             for (std::size_t k = 0; k < n; ++k) {
-              if (b->f[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
-              d.f[k] = b->f[k] != 0 ? a.f[k] / b->f[k] : 0;
+              if (b->pf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
+              d.f[k] = b->pf[k] != 0 ? a.pf[k] / b->pf[k] : 0;
             }
             break;
           case op::ratio:
             binary_state();
             for (std::size_t k = 0; k < n; ++k) {
-              if (b->i[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
-              d.f[k] = b->i[k] != 0 ? static_cast<double>(a.i[k]) / static_cast<double>(b->i[k]) : 0;
+              if (b->pi[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
+              d.f[k] = b->pi[k] != 0 ? static_cast<double>(a.pi[k]) / static_cast<double>(b->pi[k]) : 0;
             }
             break;
           case op::money_mul:
-            binary_state();
-            for (std::size_t k = 0; k < n; ++k) d.i[k] = round_half_away(static_cast<double>(a.i[k]) * b->f[k]);
+            pure_binary_state();
+            for (std::size_t k = 0; k < n; ++k) d.i[k] = round_half_away(static_cast<double>(a.pi[k]) * b->pf[k]);
             break;
           case op::money_div:
             binary_state();
             for (std::size_t k = 0; k < n; ++k) {
-              if (b->f[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
-              d.i[k] = b->f[k] != 0 ? round_half_away(static_cast<double>(a.i[k]) / b->f[k]) : 0;
+              if (b->pf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
+              d.i[k] = b->pf[k] != 0 ? round_half_away(static_cast<double>(a.pi[k]) / b->pf[k]) : 0;
             }
             break;
-#define NUDGE_CMP(OP, FIELD, EXPR)                                                    \
-  case op::OP:                                                                        \
-    for (std::size_t k = 0; k < n; ++k) {                                             \
-      ds[k] = as[k] == ir::present && b->s[k] == ir::present ? ir::present : ir::unknown; \
-      d.i[k] = (a.FIELD[k] EXPR b->FIELD[k]) ? 1 : 0;                                 \
-    }                                                                                 \
+#define NUDGE_CMP(OP, FIELD, EXPR)                                                              \
+  case op::OP:                                                                                  \
+    if (as == all && b->ps == all) {                                                            \
+      d.ps = all;                                                                               \
+    } else {                                                                                    \
+      for (std::size_t k = 0; k < n; ++k) {                                                     \
+        ds[k] = as[k] == ir::present && b->ps[k] == ir::present ? ir::present : ir::unknown;    \
+      }                                                                                         \
+    }                                                                                           \
+    for (std::size_t k = 0; k < n; ++k) d.i[k] = (a.FIELD[k] EXPR b->FIELD[k]) ? 1 : 0;         \
     break;
-          NUDGE_CMP(eq_i, i, ==)
-          NUDGE_CMP(ne_i, i, !=)
-          NUDGE_CMP(lt_i, i, <)
-          NUDGE_CMP(le_i, i, <=)
-          NUDGE_CMP(gt_i, i, >)
-          NUDGE_CMP(ge_i, i, >=)
-          NUDGE_CMP(eq_f, f, ==)
-          NUDGE_CMP(ne_f, f, !=)
-          NUDGE_CMP(lt_f, f, <)
-          NUDGE_CMP(le_f, f, <=)
-          NUDGE_CMP(gt_f, f, >)
-          NUDGE_CMP(ge_f, f, >=)
+          NUDGE_CMP(eq_i, pi, ==)
+          NUDGE_CMP(ne_i, pi, !=)
+          NUDGE_CMP(lt_i, pi, <)
+          NUDGE_CMP(le_i, pi, <=)
+          NUDGE_CMP(gt_i, pi, >)
+          NUDGE_CMP(ge_i, pi, >=)
+          NUDGE_CMP(eq_f, pf, ==)
+          NUDGE_CMP(ne_f, pf, !=)
+          NUDGE_CMP(lt_f, pf, <)
+          NUDGE_CMP(le_f, pf, <=)
+          NUDGE_CMP(gt_f, pf, >)
+          NUDGE_CMP(ge_f, pf, >=)
 #undef NUDGE_CMP
           case op::in_i:
           case op::in_text: {
-            std::vector<std::int64_t> set = m_.int_sets[in.b];
-            if (in.code == op::in_text) {
-              for (std::int64_t& v : set) v = texts_[static_cast<std::size_t>(v)];
-            }
+            const std::vector<std::int64_t>& set = in.code == op::in_text ? text_sets_[in.b] : m_.int_sets[in.b];
+            present_state(as, ds, d, all, n);
             for (std::size_t k = 0; k < n; ++k) {
-              ds[k] = as[k] == ir::present ? ir::present : ir::unknown;
-              d.i[k] = std::find(set.begin(), set.end(), a.i[k]) != set.end() ? 1 : 0;
+              d.i[k] = std::find(set.begin(), set.end(), a.pi[k]) != set.end() ? 1 : 0;
             }
             break;
           }
           case op::in_f: {
             const auto& set = m_.float_sets[in.b];
+            present_state(as, ds, d, all, n);
             for (std::size_t k = 0; k < n; ++k) {
-              ds[k] = as[k] == ir::present ? ir::present : ir::unknown;
-              d.i[k] = std::find(set.begin(), set.end(), a.f[k]) != set.end() ? 1 : 0;
+              d.i[k] = std::find(set.begin(), set.end(), a.pf[k]) != set.end() ? 1 : 0;
             }
             break;
           }
           case op::logical_and:
             // Three-valued: false wins over unknown.
+            if (as == all && b->ps == all) {
+              d.ps = all;
+              for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] & b->pi[k];
+              break;
+            }
             for (std::size_t k = 0; k < n; ++k) {
-              const bool af = as[k] == ir::present && a.i[k] == 0;
-              const bool bf = b->s[k] == ir::present && b->i[k] == 0;
+              const bool af = as[k] == ir::present && a.pi[k] == 0;
+              const bool bf = b->ps[k] == ir::present && b->pi[k] == 0;
               if (af || bf) {
                 ds[k] = ir::present;
                 d.i[k] = 0;
               } else {
-                ds[k] = as[k] == ir::present && b->s[k] == ir::present ? ir::present : ir::unknown;
+                ds[k] = as[k] == ir::present && b->ps[k] == ir::present ? ir::present : ir::unknown;
                 d.i[k] = 1;
               }
             }
             break;
           case op::logical_or:
+            if (as == all && b->ps == all) {
+              d.ps = all;
+              for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] | b->pi[k];
+              break;
+            }
             for (std::size_t k = 0; k < n; ++k) {
-              const bool at = as[k] == ir::present && a.i[k] != 0;
-              const bool bt = b->s[k] == ir::present && b->i[k] != 0;
+              const bool at = as[k] == ir::present && a.pi[k] != 0;
+              const bool bt = b->ps[k] == ir::present && b->pi[k] != 0;
               if (at || bt) {
                 ds[k] = ir::present;
                 d.i[k] = 1;
               } else {
-                ds[k] = as[k] == ir::present && b->s[k] == ir::present ? ir::present : ir::unknown;
+                ds[k] = as[k] == ir::present && b->ps[k] == ir::present ? ir::present : ir::unknown;
                 d.i[k] = 0;
               }
             }
             break;
           case op::logical_not:
-            for (std::size_t k = 0; k < n; ++k) {
-              ds[k] = as[k] == ir::present ? ir::present : ir::unknown;
-              d.i[k] = a.i[k] == 0 ? 1 : 0;
-            }
+            present_state(as, ds, d, all, n);
+            for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] == 0 ? 1 : 0;
             break;
           case op::coalesce:
             for (std::size_t k = 0; k < n; ++k) {
               const bool use_a = as[k] == ir::present;
-              ds[k] = use_a ? static_cast<std::uint8_t>(ir::present) : b->s[k];
-              if (in.out == ir::rep::i64) d.i[k] = use_a ? a.i[k] : b->i[k];
-              else d.f[k] = use_a ? a.f[k] : b->f[k];
+              ds[k] = use_a ? static_cast<std::uint8_t>(ir::present) : b->ps[k];
+              if (in.out == ir::rep::i64) d.i[k] = use_a ? a.pi[k] : b->pi[k];
+              else d.f[k] = use_a ? a.pf[k] : b->pf[k];
             }
             break;
           case op::present:
-            for (std::size_t k = 0; k < n; ++k) {
-              ds[k] = ir::present;
-              d.i[k] = as[k] == ir::present ? 1 : 0;
-            }
+            d.ps = all;
+            for (std::size_t k = 0; k < n; ++k) d.i[k] = as[k] == ir::present ? 1 : 0;
             break;
           case op::days_until:
             unary_state();
-            for (std::size_t k = 0; k < n; ++k) d.i[k] = a.i[k] - (static_cast<std::int64_t>(as_of) - in.i);
+            for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] - (static_cast<std::int64_t>(as_of) - in.i);
             break;
           case op::days_since:
             unary_state();
-            for (std::size_t k = 0; k < n; ++k) d.i[k] = (static_cast<std::int64_t>(as_of) - in.i) - a.i[k];
+            for (std::size_t k = 0; k < n; ++k) d.i[k] = (static_cast<std::int64_t>(as_of) - in.i) - a.pi[k];
             break;
           case op::share:
             binary_state();
             for (std::size_t k = 0; k < n; ++k) {
-              if (b->f[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
-              d.f[k] = b->f[k] != 0 ? std::clamp(a.f[k] / b->f[k], 0.0, 1.0) : 0;
+              if (b->pf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
+              d.f[k] = b->pf[k] != 0 ? std::clamp(a.pf[k] / b->pf[k], 0.0, 1.0) : 0;
             }
             break;
           case op::pct_change:
             binary_state();
             for (std::size_t k = 0; k < n; ++k) {
-              if (b->f[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
-              d.f[k] = b->f[k] != 0 ? (a.f[k] - b->f[k]) / std::fabs(b->f[k]) : 0;
+              if (b->pf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
+              d.f[k] = b->pf[k] != 0 ? (a.pf[k] - b->pf[k]) / std::fabs(b->pf[k]) : 0;
             }
             break;
           default: break;
@@ -399,7 +510,6 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
       }
     }
   }
-  (void)events;
 }
 
 void evaluator::event_aggregate(const ir::instr& in, reg& out, std::size_t n) {
@@ -416,17 +526,25 @@ void evaluator::event_aggregate(const ir::instr& in, reg& out, std::size_t n) {
   std::vector<std::pair<std::int64_t, std::int64_t>> freq;  // value, count
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t a = begin_ + k;
+    // Accounts have few events each: a linear scan beats a binary search.
     auto lo = t.day.begin() + t.begin[a];
     auto hi = t.day.begin() + t.begin[a + 1];
-    lo = std::lower_bound(lo, hi, oldest);
-    hi = std::upper_bound(lo, hi, newest);
+    while (lo != hi && *lo < oldest) ++lo;
+    auto end = lo;
+    while (end != hi && *end <= newest) ++end;
+    hi = end;
+    if (kind == ir::agg::count && pred == ir::none) {
+      out.s[k] = ir::present;
+      out.i[k] = hi - lo;
+      continue;
+    }
     accumulator acc{kind, floating};
     freq.clear();
     for (auto it = lo; it != hi; ++it) {
       const auto e = static_cast<std::size_t>(it - t.day.begin());
       if (pred != ir::none) {
-        const reg& p = event_regs_[pred];
-        if (p.s[e - first] != ir::present || p.i[e - first] == 0) continue;
+        const reg& p = event_regs_[in.sub][pred];
+        if (p.ps[e - first] != ir::present || p.pi[e - first] == 0) continue;
       }
       if (kind == ir::agg::count) {
         ++acc.n;

@@ -29,14 +29,27 @@ class evaluator {
   std::size_t first() const { return begin_; }
   value get(std::uint32_t reg, std::size_t k) const;
   // A yes/no register is true for account k of the batch (present and true).
-  bool holds(std::uint32_t reg, std::size_t k) const { return regs_[reg].s[k] == ir::present && regs_[reg].i[k] != 0; }
+  // How many accounts of the batch a yes/no register is true for.
+  std::size_t count_holding(std::uint32_t reg) const;
+  bool holds(std::uint32_t reg, std::size_t k) const {
+    return regs_[reg].ps[k] == ir::present && regs_[reg].pi[k] != 0;
+  }
 
  private:
+  // A register's values for the batch. Operations read through the pointers, which point
+  // at the register's own storage, straight into the dataset (loads), or at a shared
+  // all-present state, so loads copy nothing and present values need no state pass.
   struct reg {
     std::vector<std::int64_t> i;
     std::vector<double> f;
     std::vector<std::uint8_t> s;
+    const std::int64_t* pi = nullptr;
+    const double* pf = nullptr;
+    const std::uint8_t* ps = nullptr;
+    std::size_t filled = 0;  // constants: how many values are already filled in
   };
+
+  static void present_state(const std::uint8_t* as, std::uint8_t* ds, reg& d, const std::uint8_t* all, std::size_t n);
 
   void exec(const ir::program& prog, std::vector<reg>& regs, std::size_t n, bool events, std::size_t stream);
   void event_aggregate(const ir::instr& in, reg& out, std::size_t n);
@@ -48,8 +61,14 @@ class evaluator {
   std::vector<int> stream_slot_;  // schema stream index -> dataset::streams index
   std::vector<std::vector<const slot_column*>> field_columns_;  // schema field -> offset -> column
   std::vector<reg> regs_;
-  std::vector<reg> event_regs_;
+  std::vector<std::vector<reg>> event_regs_;  // per event program (constants stay filled)
   std::vector<std::uint32_t> event_account_;  // per event of the batch: its account in the batch
+  std::vector<std::uint8_t> all_present_;
+  std::vector<double> window_sum_;        // scratch for windows over snapshot fields
+  std::vector<std::int64_t> window_isum_;
+  std::vector<std::int64_t> window_n_;
+  std::vector<std::uint8_t> event_all_present_;
+  std::vector<std::vector<std::int64_t>> text_sets_;  // in_text sets, as ids in the string pool
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
 };
