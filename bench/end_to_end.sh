@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 accounts=${1:?usage: bench/end_to_end.sh ACCOUNTS [DAYS]}
 days=${2:-90}
-nudge=./build/cli/nudge
+nudge=${NUDGE:-./build/cli/nudge}
 dir=${NUDGE_BENCH_DIR:-/tmp/nudge-bench}/${accounts}x${days}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -1,6 +1,7 @@
 #include "runtime/load.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <numeric>
 #include <unordered_map>
 
@@ -78,9 +79,15 @@ class loader {
   }
 
   std::uint32_t account(std::string_view raw_id) {
+    raw_id = trim(raw_id);
+    // Exports repeat an id exactly night after night: remember the raw text, so only its
+    // first appearance pays for normalisation.
+    if (const auto raw = raw_index_.find(raw_id); raw != raw_index_.end()) return raw->second;
     std::string key = account_key(raw_id);
-    const auto it = index_.find(key);
-    if (it != index_.end()) return it->second;
+    if (const auto it = index_.find(key); it != index_.end()) {
+      remember_raw(raw_id, it->second);
+      return it->second;
+    }
     const auto a = static_cast<std::uint32_t>(ids_.size());
     ids_.emplace_back(trim(raw_id));
     keys_.push_back(key);
@@ -93,7 +100,21 @@ class loader {
       }
     }
     seen_.resize(seen_.size() + words_, 0);
+    remember_raw(raw_id, a);
     return a;
+  }
+
+  void remember_raw(std::string_view raw_id, std::uint32_t a) {
+    raw_text_.emplace_back(raw_id);
+    raw_index_.emplace(std::string_view(raw_text_.back()), a);
+  }
+
+  // Dates repeat on every row of a day: parse each distinct text once.
+  std::optional<day_number> date(std::string_view text) {
+    if (text == last_date_text_) return last_date_;
+    last_date_text_.assign(text);
+    last_date_ = parse_date(text);
+    return last_date_;
   }
 
   bool load_snapshots() {
@@ -118,7 +139,7 @@ class loader {
             quarantine(file, rw.line, rw.positions[0], "the account id is empty", rw.raw);
             return;
           }
-          const auto day = parse_date(trim(rw.cells[1]));
+          const auto day = date(trim(rw.cells[1]));
           if (!day) {
             quarantine(file, rw.line, rw.positions[1],
                        "`" + std::string(trim(rw.cells[1])) + "` is not a date in the form YYYY-MM-DD", rw.raw);
@@ -213,7 +234,10 @@ class loader {
       }
     }
     index_.clear();
-    for (std::uint32_t k = 0; k < order.size(); ++k) index_.emplace(keys_[order[k]], k);
+    for (std::uint32_t k = 0; k < order.size(); ++k) {
+      index_.emplace(keys_[order[k]], k);
+      active_.emplace(order[k], k);  // loading index -> index among tonight's accounts
+    }
   }
 
   bool load_stream(std::size_t s) {
@@ -245,8 +269,10 @@ class loader {
         *path, columns,
         [&](const row& rw) {
           ++r_.stats.rows;
-          const auto it = index_.find(account_key(rw.cells[0]));
-          if (it == index_.end()) {
+          const auto raw = raw_index_.find(trim(rw.cells[0]));
+          const auto it = raw != raw_index_.end() ? active_.find(raw->second) : active_.end();
+          const bool known = it != active_.end() || index_.contains(account_key(rw.cells[0]));
+          if (!known) {
             // Events of accounts not evaluated tonight (no snapshot today) are simply not needed.
             if (trim(rw.cells[0]).empty()) {
               quarantine(file, rw.line, rw.positions[0], "the account id is empty", rw.raw);
@@ -255,7 +281,7 @@ class loader {
             }
             return;
           }
-          const auto day = parse_date(trim(rw.cells[time_col]));
+          const auto day = date(trim(rw.cells[time_col]));
           if (!day) {
             quarantine(file, rw.line, rw.positions[time_col],
                        "`" + std::string(trim(rw.cells[time_col])) + "` is not a date in the form YYYY-MM-DD", rw.raw);
@@ -285,7 +311,8 @@ class loader {
               return;
             }
           }
-          events.push_back({it->second, *day, vals.size()});
+          const std::uint32_t account = it != active_.end() ? it->second : index_.at(account_key(rw.cells[0]));
+          events.push_back({account, *day, vals.size()});
           vals.insert(vals.end(), row_vals.begin(), row_vals.end());
           states.insert(states.end(), row_states.begin(), row_states.end());
         },
@@ -339,6 +366,11 @@ class loader {
   std::vector<std::string> keys_;
   std::unordered_map<std::string, std::uint32_t> index_;
   std::vector<std::uint64_t> seen_;  // per account, a bit per day offset that has a row
+  std::deque<std::string> raw_text_;
+  std::unordered_map<std::string_view, std::uint32_t> raw_index_;  // raw id text -> loading index
+  std::unordered_map<std::uint32_t, std::uint32_t> active_;         // loading index -> account tonight
+  std::string last_date_text_;
+  std::optional<day_number> last_date_;
   std::size_t words_ = 1;
 };
 
