@@ -124,6 +124,13 @@ runtime::dataset make_data(const compiled& c, std::size_t n) {
   return d;
 }
 
+void report(benchmark::State& state, std::size_t accounts, std::size_t fired) {
+  state.counters["ns_per_account"] = benchmark::Counter(static_cast<double>(accounts),
+                                                        benchmark::Counter::kIsIterationInvariantRate |
+                                                            benchmark::Counter::kInvert);
+  state.counters["fired"] = static_cast<double>(fired);
+}
+
 std::size_t engine_fired(const compiled& c, runtime::dataset& d, std::vector<std::size_t>* per_signal = nullptr) {
   runtime::evaluator ev(c.lowered, d, runtime::bind_texts(c.lowered, d));
   std::size_t fired = 0;
@@ -253,20 +260,14 @@ void BM_engine_example_signals(benchmark::State& state) {
   example_bench& b = example();
   std::size_t fired = 0;
   for (auto _ : state) benchmark::DoNotOptimize(fired = engine_fired(b.rules, b.data));
-  state.counters["ns_per_account"] = benchmark::Counter(static_cast<double>(b.data.accounts()),
-                                                        benchmark::Counter::kIsIterationInvariantRate |
-                                                            benchmark::Counter::kInvert);
-  state.counters["fired"] = static_cast<double>(fired);
+  report(state, b.data.accounts(), fired);
 }
 
 void BM_handwritten_example_signals(benchmark::State& state) {
   example_bench& b = example();
   std::size_t fired = 0;
   for (auto _ : state) benchmark::DoNotOptimize(fired = handwritten_example(b));
-  state.counters["ns_per_account"] = benchmark::Counter(static_cast<double>(b.data.accounts()),
-                                                        benchmark::Counter::kIsIterationInvariantRate |
-                                                            benchmark::Counter::kInvert);
-  state.counters["fired"] = static_cast<double>(fired);
+  report(state, b.data.accounts(), fired);
   if (fired != engine_fired(b.rules, b.data)) state.SkipWithError("the hand-written loop disagrees with the engine");
 }
 
@@ -320,20 +321,14 @@ void BM_engine_five_conditions(benchmark::State& state) {
   five_bench& b = five();
   std::size_t fired = 0;
   for (auto _ : state) benchmark::DoNotOptimize(fired = engine_fired(b.rules, b.data));
-  state.counters["ns_per_account"] = benchmark::Counter(static_cast<double>(b.data.accounts()),
-                                                        benchmark::Counter::kIsIterationInvariantRate |
-                                                            benchmark::Counter::kInvert);
-  state.counters["fired"] = static_cast<double>(fired);
+  report(state, b.data.accounts(), fired);
 }
 
 void BM_handwritten_five_conditions(benchmark::State& state) {
   five_bench& b = five();
   std::size_t fired = 0;
   for (auto _ : state) benchmark::DoNotOptimize(fired = handwritten_five(b));
-  state.counters["ns_per_account"] = benchmark::Counter(static_cast<double>(b.data.accounts()),
-                                                        benchmark::Counter::kIsIterationInvariantRate |
-                                                            benchmark::Counter::kInvert);
-  state.counters["fired"] = static_cast<double>(fired);
+  report(state, b.data.accounts(), fired);
   if (fired != engine_fired(b.rules, b.data)) state.SkipWithError("the hand-written loop disagrees with the engine");
 }
 

@@ -67,6 +67,40 @@ class loader {
     r_.quarantine.push_back({file, line, column, std::move(reason), clip(raw)});
   }
 
+  // One cell of a row: a value, an absent value (empty, optional field), or a reason to
+  // quarantine the row (then false).
+  bool read_cell(const std::string& file, const row& rw, std::size_t index, const compiler::field_info& info,
+                 cell_value& value, std::uint8_t& state) {
+    const std::string_view cell = rw.cells[index];
+    state = ir::present;
+    if (trim(cell).empty()) {
+      if (!info.t.optional) {
+        quarantine(file, rw.line, rw.positions[index], "`" + info.column + "` is empty, and the field is required", rw.raw);
+        return false;
+      }
+      state = ir::absent;
+      return true;
+    }
+    const std::string why = parse_cell(cell, info.t, p_.schema.enums, r_.data.strings, value);
+    if (why.empty()) return true;
+    quarantine(file, rw.line, rw.positions[index], "`" + info.column + "`: " + why, rw.raw);
+    return false;
+  }
+
+  // A table that cannot be read at all, or lacks a column the rules read, stops the run.
+  bool table_usable(const std::string& file, const table_result& t) {
+    if (t.fatal) {
+      r_.fatal = file + ": " + *t.fatal;
+      return false;
+    }
+    if (t.missing.empty()) return true;
+    std::string list;
+    for (const std::string& c : t.missing) list += (list.empty() ? "`" : ", `") + c + "`";
+    r_.fatal = file + ": missing column" + (t.missing.size() > 1 ? "s " : " ") + list +
+               "; the rules read it (map a differently named column with `from \"...\"` in the schema)";
+    return false;
+  }
+
   void prepare_fields() {
     for (const ir::field_need& need : m_.fields) {
       field_slots slots;
@@ -155,22 +189,7 @@ class loader {
             field_slots& slots = r_.data.fields[f];
             states[f] = ir::present;
             if (slots.slot(static_cast<std::int32_t>(offset)) < 0) continue;
-            const compiler::field_info& info = p_.schema.fields[slots.field];
-            const std::string_view cell = rw.cells[f + 2];
-            if (trim(cell).empty()) {
-              if (!info.t.optional) {
-                quarantine(file, rw.line, rw.positions[f + 2], "`" + info.column + "` is empty, and the field is required",
-                           rw.raw);
-                return;
-              }
-              states[f] = ir::absent;
-              continue;
-            }
-            std::string why = parse_cell(cell, info.t, p_.schema.enums, r_.data.strings, values[f]);
-            if (!why.empty()) {
-              quarantine(file, rw.line, rw.positions[f + 2], "`" + info.column + "`: " + why, rw.raw);
-              return;
-            }
+            if (!read_cell(file, rw, f + 2, p_.schema.fields[slots.field], values[f], states[f])) return;
           }
           const std::uint32_t a = account(rw.cells[0]);
           std::uint64_t& word = seen_[a * words_ + static_cast<std::size_t>(offset / 64)];
@@ -196,18 +215,7 @@ class loader {
           ++r_.stats.rows;
           quarantine(file, pr.line, 0, pr.reason, pr.raw);
         });
-    if (t.fatal) {
-      r_.fatal = file + ": " + *t.fatal;
-      return false;
-    }
-    if (!t.missing.empty()) {
-      std::string list;
-      for (const std::string& c : t.missing) list += (list.empty() ? "`" : ", `") + c + "`";
-      r_.fatal = file + ": missing column" + (t.missing.size() > 1 ? "s " : " ") + list +
-                 "; the rules read it (map a differently named column with `from \"...\"` in the schema)";
-      return false;
-    }
-    return true;
+    return table_usable(file, t);
   }
 
   // Accounts evaluated tonight are those with a snapshot on the as-of date, sorted by key so
@@ -293,23 +301,7 @@ class loader {
             return;
           }
           for (std::size_t f = 0; f < need.fields.size(); ++f) {
-            const compiler::field_info& fi = info.fields[need.fields[f]];
-            const std::string_view cell = rw.cells[f + 1];
-            row_states[f] = ir::present;
-            if (trim(cell).empty()) {
-              if (!fi.t.optional) {
-                quarantine(file, rw.line, rw.positions[f + 1], "`" + fi.column + "` is empty, and the field is required",
-                           rw.raw);
-                return;
-              }
-              row_states[f] = ir::absent;
-              continue;
-            }
-            const std::string why = parse_cell(cell, fi.t, p_.schema.enums, r_.data.strings, row_vals[f]);
-            if (!why.empty()) {
-              quarantine(file, rw.line, rw.positions[f + 1], "`" + fi.column + "`: " + why, rw.raw);
-              return;
-            }
+            if (!read_cell(file, rw, f + 1, info.fields[need.fields[f]], row_vals[f], row_states[f])) return;
           }
           const std::uint32_t account = it != active_.end() ? it->second : index_.at(account_key(rw.cells[0]));
           events.push_back({account, *day, vals.size()});
@@ -320,16 +312,7 @@ class loader {
           ++r_.stats.rows;
           quarantine(file, pr.line, 0, pr.reason, pr.raw);
         });
-    if (t.fatal) {
-      r_.fatal = file + ": " + *t.fatal;
-      return false;
-    }
-    if (!t.missing.empty()) {
-      std::string list;
-      for (const std::string& c : t.missing) list += (list.empty() ? "`" : ", `") + c + "`";
-      r_.fatal = file + ": missing column" + (t.missing.size() > 1 ? "s " : " ") + list + "; the rules read it";
-      return false;
-    }
+    if (!table_usable(file, t)) return false;
     // Group by account, oldest first; equal days keep file order.
     std::stable_sort(events.begin(), events.end(), [](const pending& x, const pending& y) {
       return x.account != y.account ? x.account < y.account : x.day < y.day;
