@@ -5,7 +5,12 @@
 #include <cstdlib>
 #include <random>
 
+#include <sstream>
+
 #include "compiler/check.hpp"
+#include "compiler/lower.hpp"
+#include "runtime/load.hpp"
+#include "runtime/night.hpp"
 #include "test_util.hpp"
 
 using namespace nudge;
@@ -86,4 +91,51 @@ TEST_CASE("robustness: mutated example rule files never crash the checker", "[ro
     }
   }
   SUCCEED("checked " << iterations << " mutations");
+}
+
+TEST_CASE("robustness: mutated data files never crash loading or a night", "[robustness][fuzz]") {
+  namespace fs = std::filesystem;
+  const fs::path examples = fs::path(NUDGE_SOURCE_DIR) / "rules-examples";
+  diagnostic_sink sink;
+  const std::vector<std::string> paths{examples.string()};
+  const compiler::check_result rules = compiler::check(paths);
+  REQUIRE(rules.diagnostics.error_count() == 0);
+  const ir::module lowered = compiler::lower(rules.loaded.rules, rules.checked);
+  // The first 400 lines of each sample file keep the run short.
+  std::vector<std::pair<std::string, std::string>> seeds;
+  for (const char* f : {"accounts.csv", "tickets.csv", "transactions.csv"}) {
+    std::string text = test::read_file(examples / "data" / f);
+    std::size_t cut = 0;
+    for (int line = 0; line < 400 && cut != std::string::npos; ++line) cut = text.find('\n', cut + 1);
+    if (cut != std::string::npos) text.resize(cut + 1);
+    seeds.emplace_back(f, text);
+  }
+  const char* env = std::getenv("NUDGE_FUZZ_ITERATIONS");
+  const int iterations = env != nullptr ? std::atoi(env) / 10 : 40;
+  std::mt19937 rng(7);
+  const std::string alphabet = ",;\"\n\r 0123456789.-:%abcXYZ\xd0\xb0\xe2\x82\xb8";
+  const fs::path dir = fs::temp_directory_path() / "nudge_data_fuzz";
+  for (int i = 0; i < iterations; ++i) {
+    fs::remove_all(dir);
+    for (auto [name, text] : seeds) {
+      const int edits = 1 + static_cast<int>(rng() % 30);
+      for (int e = 0; e < edits && !text.empty(); ++e) {
+        const std::size_t pos = rng() % text.size();
+        switch (rng() % 3) {
+          case 0: text.erase(pos, 1 + rng() % 40); break;
+          case 1: text.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
+          default: text[pos] = alphabet[rng() % alphabet.size()];
+        }
+      }
+      test::write_file(dir / name, text);
+    }
+    runtime::load_result loaded = runtime::load_data(dir, rules.checked, lowered, *runtime::parse_date("2026-12-03"));
+    if (loaded.fatal) continue;  // e.g. a header mutated away: a clean stop is the right answer
+    std::ostringstream out;
+    std::ostringstream csv;
+    const runtime::night_summary s =
+        runtime::run_night(rules.loaded.rules, rules.checked, lowered, loaded.data, runtime::night_options{}, &out, &csv);
+    REQUIRE(s.accounts == loaded.data.accounts());
+  }
+  fs::remove_all(dir);
 }
