@@ -134,8 +134,9 @@ void report(benchmark::State& state, std::size_t accounts, std::size_t fired) {
 std::size_t engine_fired(const compiled& c, runtime::dataset& d, std::vector<std::size_t>* per_signal = nullptr) {
   runtime::evaluator ev(c.lowered, d, runtime::bind_texts(c.lowered, d));
   std::size_t fired = 0;
-  for (std::size_t b = 0; b < d.accounts(); b += 1024) {
-    const std::size_t e = std::min(d.accounts(), b + 1024);
+  const std::size_t batch = std::getenv("NUDGE_BENCH_BATCH") != nullptr ? std::stoul(std::getenv("NUDGE_BENCH_BATCH")) : 1024;
+  for (std::size_t b = 0; b < d.accounts(); b += batch) {
+    const std::size_t e = std::min(d.accounts(), b + batch);
     ev.run(b, e);
     for (std::size_t s = 0; s < c.lowered.signals.size(); ++s) {
       const std::size_t f = ev.count_holding(c.lowered.signals[s].when);

@@ -108,10 +108,20 @@ evaluator::evaluator(const ir::module& m, const dataset& data, std::vector<std::
   std::uint32_t max_field = 0;
   for (const field_slots& f : data.fields) max_field = std::max(max_field, f.field + 1);
   field_columns_.resize(max_field);
+  column_dense_.resize(max_field);
   for (const field_slots& f : data.fields) {
     auto& by_offset = field_columns_[f.field];
     by_offset.assign(static_cast<std::size_t>(m.lookback + 1), nullptr);
-    for (std::size_t s = 0; s < f.offsets.size(); ++s) by_offset[static_cast<std::size_t>(f.offsets[s])] = &f.columns[s];
+    auto& dense = column_dense_[f.field];
+    dense.assign(static_cast<std::size_t>(m.lookback + 1), false);
+    for (std::size_t s = 0; s < f.offsets.size(); ++s) {
+      const auto offset = static_cast<std::size_t>(f.offsets[s]);
+      by_offset[offset] = &f.columns[s];
+      const auto& st = f.columns[s].state;
+      // A column without a missing value can share the all-present state: the operations
+      // on it then skip their per-account state pass.
+      dense[offset] = std::all_of(st.begin(), st.end(), [](std::uint8_t x) { return x == ir::present; });
+    }
   }
   std::uint32_t max_stream = 0;
   for (const event_table& t : data.streams) max_stream = std::max(max_stream, t.stream + 1);
@@ -222,7 +232,7 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
         break;
       case op::load_field: {
         const slot_column* c = field_columns_[in.a][static_cast<std::size_t>(in.i)];
-        d.ps = c->state.data() + begin_;
+        d.ps = column_dense_[in.a][static_cast<std::size_t>(in.i)] ? all : c->state.data() + begin_;
         if (in.out == ir::rep::i64) d.pi = c->i.data() + begin_;
         else d.pf = c->f.data() + begin_;
         break;
@@ -417,16 +427,19 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
           case op::in_text: {
             const std::vector<std::int64_t>& set = in.code == op::in_text ? text_sets_[in.b] : m_.int_sets[in.b];
             present_state(as, ds, d, all, n);
-            for (std::size_t k = 0; k < n; ++k) {
-              d.i[k] = std::find(set.begin(), set.end(), a.pi[k]) != set.end() ? 1 : 0;
+            // Element by element of the (small) set: each pass is a plain vectorisable loop.
+            std::fill_n(d.i.data(), n, 0);
+            for (const std::int64_t v : set) {
+              for (std::size_t k = 0; k < n; ++k) d.i[k] |= a.pi[k] == v ? 1 : 0;
             }
             break;
           }
           case op::in_f: {
             const auto& set = m_.float_sets[in.b];
             present_state(as, ds, d, all, n);
-            for (std::size_t k = 0; k < n; ++k) {
-              d.i[k] = std::find(set.begin(), set.end(), a.pf[k]) != set.end() ? 1 : 0;
+            std::fill_n(d.i.data(), n, 0);
+            for (const double v : set) {
+              for (std::size_t k = 0; k < n; ++k) d.i[k] |= a.pf[k] == v ? 1 : 0;
             }
             break;
           }

@@ -60,6 +60,7 @@ class evaluator {
   std::vector<std::uint32_t> texts_;
   std::vector<int> stream_slot_;  // schema stream index -> dataset::streams index
   std::vector<std::vector<const slot_column*>> field_columns_;  // schema field -> offset -> column
+  std::vector<std::vector<bool>> column_dense_;                 // the same, true when every value is present
   std::vector<reg> regs_;
   std::vector<std::vector<reg>> event_regs_;  // per event program (constants stay filled)
   std::vector<std::uint32_t> event_account_;  // per event of the batch: its account in the batch
