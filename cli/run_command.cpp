@@ -56,9 +56,10 @@ int run(const run_options& o) {
   int exit = 0;
   const auto rules = compile_rules(o.rules, exit);
   if (!rules) return exit;
+  const unsigned threads = o.threads != 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   const auto t0 = std::chrono::steady_clock::now();
   runtime::load_result loaded =
-      runtime::load_data(o.data, rules->checked.checked, rules->lowered, as_of);
+      runtime::load_data(o.data, rules->checked.checked, rules->lowered, as_of, runtime::load_options{threads});
   if (loaded.fatal) {
     std::cerr << "nudge: error: " << *loaded.fatal << "\nnudge: nothing was written\n";
     return exit_code::usage;
@@ -91,7 +92,7 @@ int run(const run_options& o) {
   write_quarantine(quarantine_path, loaded.quarantine);
 
   runtime::night_options options;
-  options.threads = o.threads != 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  options.threads = threads;
   options.rules_hash = rules->hash;
   const bool tty = isatty(STDERR_FILENO) != 0;
   options.progress = [tty, t1](double share) {
@@ -146,7 +147,7 @@ command add_run(CLI::App& app) {
   sub->add_option("--out", o->out, "Write the actions (JSON Lines) here instead of stdout");
   sub->add_option("--csv", o->csv, "Also write the actions as CRM tasks (CSV)");
   sub->add_option("--quarantine", o->quarantine, "Where to write unusable rows (default: quarantine.csv beside --out)");
-  sub->add_option("--threads", o->threads, "Threads for evaluation (default: all cores)");
+  sub->add_option("--threads", o->threads, "Threads for loading and evaluation (default: all cores)");
   return [sub, o]() -> int { return sub->parsed() ? run(*o) : -1; };
 }
 

@@ -41,8 +41,9 @@ std::optional<fs::path> find_table(const fs::path& dir, const std::string& name,
 
 class loader {
  public:
-  loader(const fs::path& dir, const compiler::program& p, const ir::module& m, day_number as_of)
-      : dir_(dir), p_(p), m_(m) {
+  loader(const fs::path& dir, const compiler::program& p, const ir::module& m, day_number as_of, load_options o)
+      : dir_(dir), p_(p), m_(m), o_(o) {
+    o_.threads = std::max(1u, o_.threads);
     r_.data.as_of = as_of;
   }
 
@@ -155,6 +156,147 @@ class loader {
     return last_date_;
   }
 
+  // What one part of a block of the accounts file yields, parsed on its own thread and
+  // then merged in file order (docs/architecture.md): the rows in the window with their
+  // values, and the rows to quarantine.
+  struct slice {
+    struct parsed_row {
+      std::uint64_t line;
+      std::string_view id;
+      std::string_view raw;  // the row, in case it must be quarantined later
+      std::uint32_t id_column;
+      day_number day;
+      std::int32_t offset;
+      std::size_t values;    // index of its first value
+    };
+    std::vector<parsed_row> rows;
+    std::vector<cell_value> values;       // per row, one per needed field
+    std::vector<std::uint8_t> states;
+    std::vector<std::string_view> text_values;  // per value of a text field (else a null view)
+    std::deque<std::string> texts;  // copies of quoted cells, whose views do not outlive the row
+    std::vector<quarantined_row> quarantine;
+    std::uint64_t rows_read = 0;
+    std::uint64_t outside_window = 0;
+    std::string last_date_text;
+    std::optional<day_number> last_date;
+
+    // A view that outlives the row: cells inside the row's text point into the mapped file,
+    // which stays until the block is merged; unquoted copies of quoted cells do not.
+    std::string_view keep(std::string_view cell, std::string_view raw) {
+      if (cell.data() >= raw.data() && cell.data() + cell.size() <= raw.data() + raw.size()) return cell;
+      texts.emplace_back(cell);
+      return texts.back();
+    }
+    void clear() {
+      rows.clear();
+      values.clear();
+      states.clear();
+      text_values.clear();
+      texts.clear();
+      quarantine.clear();
+      rows_read = outside_window = 0;
+    }
+  };
+
+  // Phase one, on a part's thread: everything about a row that does not need the accounts
+  // seen so far.
+  void parse_snapshot_row(slice& sl, const std::string& file, const row& rw) {
+    ++sl.rows_read;
+    auto reject = [&](std::uint32_t column, std::string reason) {
+      sl.quarantine.push_back({file, rw.line, column, std::move(reason), clip(rw.raw)});
+    };
+    const std::string_view id = trim(rw.cells[0]);
+    if (id.empty()) return reject(rw.positions[0], "the account id is empty");
+    const std::string_view date_text = trim(rw.cells[1]);
+    if (date_text != sl.last_date_text) {
+      sl.last_date_text.assign(date_text);
+      sl.last_date = parse_date(date_text);
+    }
+    if (!sl.last_date) {
+      return reject(rw.positions[1], "`" + std::string(date_text) + "` is not a date in the form YYYY-MM-DD");
+    }
+    const std::int64_t offset = static_cast<std::int64_t>(r_.data.as_of) - *sl.last_date;
+    if (offset < 0 || offset > m_.lookback) {
+      ++sl.outside_window;
+      return;
+    }
+    const std::size_t first = sl.values.size();
+    for (std::size_t f = 0; f < m_.fields.size(); ++f) {
+      const field_slots& slots = r_.data.fields[f];
+      cell_value v;
+      std::uint8_t state = ir::present;
+      std::string_view text;
+      if (slots.slot(static_cast<std::int32_t>(offset)) >= 0) {
+        const compiler::field_info& info = p_.schema.fields[slots.field];
+        const std::string_view cell = trim(rw.cells[f + 2]);
+        if (cell.empty()) {
+          if (!info.t.optional) {
+            sl.values.resize(first);
+            sl.states.resize(first);
+            sl.text_values.resize(first);
+            return reject(rw.positions[f + 2], "`" + info.column + "` is empty, and the field is required");
+          }
+          state = ir::absent;
+        } else if (info.t.k == compiler::kind::text) {
+          text = sl.keep(cell, rw.raw);  // interned at merge: the string pool is not shared across threads
+        } else {
+          const std::string why = parse_cell(cell, info.t, p_.schema.enums, r_.data.strings, v);
+          if (!why.empty()) {
+            sl.values.resize(first);
+            sl.states.resize(first);
+            sl.text_values.resize(first);
+            return reject(rw.positions[f + 2], "`" + info.column + "`: " + why);
+          }
+        }
+      }
+      sl.values.push_back(v);
+      sl.states.push_back(state);
+      sl.text_values.push_back(text);
+    }
+    sl.rows.push_back({rw.line, sl.keep(id, rw.raw), rw.raw, rw.positions[0], *sl.last_date,
+                       static_cast<std::int32_t>(offset), first});
+  }
+
+  // Phase two, in file order: accounts, duplicates, and the columns.
+  void merge_snapshot_slice(slice& sl, const std::string& file) {
+    r_.stats.rows += sl.rows_read;
+    r_.stats.outside_window += sl.outside_window;
+    std::vector<quarantined_row> rejected = std::move(sl.quarantine);
+    for (const slice::parsed_row& row : sl.rows) {
+      const std::uint32_t a = account(row.id);
+      std::uint64_t& word = seen_[a * words_ + static_cast<std::size_t>(row.offset / 64)];
+      const std::uint64_t bit = 1ULL << (row.offset % 64);
+      if ((word & bit) != 0) {
+        rejected.push_back({file, row.line, row.id_column,
+                            "a second row for account `" + ids_[a] + "` on " + iso_date(row.day) +
+                                "; the first one is used",
+                            clip(row.raw)});
+        continue;
+      }
+      word |= bit;
+      for (std::size_t f = 0; f < m_.fields.size(); ++f) {
+        field_slots& slots = r_.data.fields[f];
+        const int s = slots.slot(row.offset);
+        if (s < 0) continue;
+        slot_column& col = slots.columns[static_cast<std::size_t>(s)];
+        const std::size_t v = row.values + f;
+        col.state[a] = sl.states[v];
+        if (sl.text_values[v].data() != nullptr) {
+          col.i[a] = r_.data.strings.intern(sl.text_values[v]);
+        } else if (slots.rep == ir::rep::i64) {
+          col.i[a] = sl.values[v].i;
+        } else {
+          col.f[a] = sl.values[v].f;
+        }
+      }
+    }
+    std::stable_sort(rejected.begin(), rejected.end(),
+                     [](const quarantined_row& x, const quarantined_row& y) { return x.line < y.line; });
+    r_.stats.quarantined += rejected.size();
+    for (quarantined_row& q : rejected) r_.quarantine.push_back(std::move(q));
+    sl.clear();
+  }
+
   bool load_snapshots() {
     std::string error;
     const auto path = find_table(dir_, "accounts", error);
@@ -166,59 +308,15 @@ class loader {
     std::vector<std::string> columns{"account_id", "date"};
     for (const ir::field_need& need : m_.fields) columns.push_back(p_.schema.fields[need.field].column);
     words_ = static_cast<std::size_t>(m_.lookback / 64 + 1);
-    const day_number as_of = r_.data.as_of;
-    std::vector<cell_value> values(m_.fields.size());
-    std::vector<std::uint8_t> states(m_.fields.size());
-    const table_result t = read_table(
-        *path, columns,
-        [&](const row& rw) {
-          ++r_.stats.rows;
-          if (trim(rw.cells[0]).empty()) {
-            quarantine(file, rw.line, rw.positions[0], "the account id is empty", rw.raw);
-            return;
-          }
-          const auto day = date(trim(rw.cells[1]));
-          if (!day) {
-            quarantine(file, rw.line, rw.positions[1],
-                       "`" + std::string(trim(rw.cells[1])) + "` is not a date in the form YYYY-MM-DD", rw.raw);
-            return;
-          }
-          const std::int64_t offset = static_cast<std::int64_t>(as_of) - *day;
-          if (offset < 0 || offset > m_.lookback) {
-            ++r_.stats.outside_window;
-            return;
-          }
-          // Parse every needed cell before storing any, so a bad row changes nothing.
-          for (std::size_t f = 0; f < m_.fields.size(); ++f) {
-            field_slots& slots = r_.data.fields[f];
-            states[f] = ir::present;
-            if (slots.slot(static_cast<std::int32_t>(offset)) < 0) continue;
-            if (!read_cell(file, rw, f + 2, p_.schema.fields[slots.field], values[f], states[f])) return;
-          }
-          const std::uint32_t a = account(rw.cells[0]);
-          std::uint64_t& word = seen_[a * words_ + static_cast<std::size_t>(offset / 64)];
-          const std::uint64_t bit = 1ULL << (offset % 64);
-          if ((word & bit) != 0) {
-            quarantine(file, rw.line, rw.positions[0],
-                       "a second row for account `" + ids_[a] + "` on " + iso_date(*day) + "; the first one is used",
-                       rw.raw);
-            return;
-          }
-          word |= bit;
-          for (std::size_t f = 0; f < m_.fields.size(); ++f) {
-            field_slots& slots = r_.data.fields[f];
-            const int s = slots.slot(static_cast<std::int32_t>(offset));
-            if (s < 0) continue;
-            slot_column& col = slots.columns[static_cast<std::size_t>(s)];
-            col.state[a] = states[f];
-            if (slots.rep == ir::rep::i64) col.i[a] = values[f].i;
-            else col.f[a] = values[f].f;
-          }
+    std::vector<slice> slices(o_.threads);
+    const table_result t = read_table_sliced(
+        *path, columns, o_.threads, o_.block_bytes,
+        [&](unsigned k, const row& rw) { parse_snapshot_row(slices[k], file, rw); },
+        [&](unsigned k, const row_problem& pr) {
+          ++slices[k].rows_read;
+          slices[k].quarantine.push_back({file, pr.line, 0, pr.reason, clip(pr.raw)});
         },
-        [&](const row_problem& pr) {
-          ++r_.stats.rows;
-          quarantine(file, pr.line, 0, pr.reason, pr.raw);
-        });
+        [&](unsigned k) { merge_snapshot_slice(slices[k], file); });
     return table_usable(file, t);
   }
 
@@ -348,6 +446,7 @@ class loader {
   const fs::path dir_;
   const compiler::program& p_;
   const ir::module& m_;
+  load_options o_;
   load_result r_;
   std::vector<std::string> ids_;
   std::vector<std::string> keys_;
@@ -366,8 +465,8 @@ class loader {
 }  // namespace
 
 load_result load_data(const fs::path& dir, const compiler::program& checked, const ir::module& lowered,
-                      day_number as_of) {
-  return loader(dir, checked, lowered, as_of).run();
+                      day_number as_of, load_options options) {
+  return loader(dir, checked, lowered, as_of, options).run();
 }
 
 }  // namespace nudge::runtime

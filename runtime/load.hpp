@@ -38,9 +38,15 @@ struct load_result {
   std::optional<std::string> fatal;
 };
 
+struct load_options {
+  unsigned threads = 1;                 // threads parsing the accounts file
+  std::size_t block_bytes = 64u << 20;  // read in blocks of this size, to bound memory
+};
+
 // Reads DIR/accounts.csv (or .jsonl) and DIR/<stream>.csv (or .jsonl) for each event stream
-// the rules read. docs/data.md describes the layout.
+// the rules read. docs/data.md describes the layout. The result does not depend on the
+// options: they change only speed and memory.
 load_result load_data(const std::filesystem::path& dir, const compiler::program& checked, const ir::module& lowered,
-                      day_number as_of);
+                      day_number as_of, load_options options = {});
 
 }  // namespace nudge::runtime

@@ -7,6 +7,8 @@
 
 #include <cstring>
 #include <deque>
+#include <limits>
+#include <thread>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -56,10 +58,12 @@ class mapped_file {
 // Splits CSV rows in place. Quoted cells with "" escapes are unescaped into `scratch`.
 class csv_splitter {
  public:
-  csv_splitter(std::string_view text, char delimiter) : text_(text), delim_(delimiter) {}
+  csv_splitter(std::string_view text, char delimiter, std::size_t pos = 0, std::uint64_t line = 1)
+      : text_(text), delim_(delimiter), pos_(pos), line_(line) {}
 
   bool done() const { return pos_ >= text_.size(); }
   std::uint64_t line() const { return line_; }
+  std::size_t position() const { return pos_; }
 
   // Returns false for a row with an unbalanced quote (then `raw` spans to the end of file).
   bool next(std::vector<std::string_view>& cells, std::deque<std::string>& scratch, std::string_view& raw) {
@@ -158,46 +162,130 @@ char detect_delimiter(std::string_view header) {
 
 bool blank_line(std::string_view raw) { return trim(raw).empty(); }
 
-table_result read_csv(std::string_view text, std::span<const std::string> columns,
-                      const std::function<void(const row&)>& on_row,
-                      const std::function<void(const row_problem&)>& on_problem) {
-  table_result result;
+// The first row boundary at or after `target` that is outside quotes, for rows starting at
+// `from`: the number of quotes between `from` and a newline must be even.
+std::size_t row_boundary(std::string_view text, std::size_t from, std::size_t target) {
+  if (target >= text.size()) return text.size();
+  std::size_t quotes = 0;
+  for (const char* q = text.data() + from; (q = static_cast<const char*>(std::memchr(q, '"', static_cast<std::size_t>(text.data() + target - q)))) != nullptr; ++q) {
+    ++quotes;
+  }
+  std::size_t pos = target;
+  while (pos < text.size()) {
+    const std::size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) return text.size();
+    for (std::size_t k = pos; k < nl; ++k) quotes += text[k] == '"';
+    if (quotes % 2 == 0) return nl + 1;
+    pos = nl + 1;
+  }
+  return text.size();
+}
+
+std::uint64_t count_newlines(std::string_view text, std::size_t from, std::size_t to) {
+  std::uint64_t n = 0;
+  const char* end = text.data() + to;
+  for (const char* p = text.data() + from; (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)))) != nullptr; ++p) {
+    ++n;
+  }
+  return n;
+}
+
+struct csv_header {
+  char delimiter = ',';
+  std::size_t cells = 0;
+  std::vector<std::size_t> index;
+  std::vector<std::uint32_t> positions;
+  std::size_t data_begin = 0;
+  std::uint64_t data_line = 2;
+};
+
+csv_header read_header(std::string_view text, std::span<const std::string> columns, table_result& result) {
+  csv_header h;
   const std::size_t eol = text.find('\n');
-  csv_splitter split(text, detect_delimiter(text.substr(0, eol)));
+  h.delimiter = detect_delimiter(text.substr(0, eol));
+  csv_splitter split(text, h.delimiter);
   std::vector<std::string_view> header;
   std::deque<std::string> scratch;
   std::string_view raw;
   split.next(header, scratch, raw);
-  std::vector<std::size_t> index(columns.size(), std::string::npos);
-  std::vector<std::uint32_t> positions(columns.size(), 0);
+  h.cells = header.size();
+  h.index.assign(columns.size(), std::string::npos);
+  h.positions.assign(columns.size(), 0);
   for (std::size_t c = 0; c < columns.size(); ++c) {
-    for (std::size_t h = 0; h < header.size(); ++h) {
-      if (trim(header[h]) == columns[c]) {
-        index[c] = h;
-        positions[c] = static_cast<std::uint32_t>(h + 1);
+    for (std::size_t k = 0; k < header.size(); ++k) {
+      if (trim(header[k]) == columns[c]) {
+        h.index[c] = k;
+        h.positions[c] = static_cast<std::uint32_t>(k + 1);
       }
     }
-    if (index[c] == std::string::npos) result.missing.push_back(columns[c]);
+    if (h.index[c] == std::string::npos) result.missing.push_back(columns[c]);
   }
-  if (!result.missing.empty()) return result;
+  h.data_begin = split.position();
+  h.data_line = split.line();
+  return h;
+}
+
+// Splits the rows of text[begin, end), whose first line is `line`.
+void read_rows(std::string_view text, std::size_t begin, std::size_t end, std::uint64_t line, const csv_header& h,
+               const std::function<void(const row&)>& on_row,
+               const std::function<void(const row_problem&)>& on_problem) {
+  csv_splitter split(text.substr(0, end), h.delimiter, begin, line);
   std::vector<std::string_view> cells;
-  std::vector<std::string_view> picked(columns.size());
+  std::vector<std::string_view> picked(h.index.size());
+  std::deque<std::string> scratch;
+  std::string_view raw;
   while (!split.done()) {
     scratch.clear();
-    const std::uint64_t line = split.line();
+    const std::uint64_t at = split.line();
     const bool ok = split.next(cells, scratch, raw);
     if (blank_line(raw)) continue;
     if (!ok) {
-      on_problem({line, "a quoted cell is not closed", raw});
+      on_problem({at, "a quoted cell is not closed", raw});
       continue;
     }
-    if (cells.size() != header.size()) {
-      on_problem({line, "the row has " + std::to_string(cells.size()) + " cells, the header " +
-                            std::to_string(header.size()), raw});
+    if (cells.size() != h.cells) {
+      on_problem({at, "the row has " + std::to_string(cells.size()) + " cells, the header " + std::to_string(h.cells),
+                  raw});
       continue;
     }
-    for (std::size_t c = 0; c < columns.size(); ++c) picked[c] = cells[index[c]];
-    on_row({line, picked, raw, positions});
+    for (std::size_t c = 0; c < h.index.size(); ++c) picked[c] = cells[h.index[c]];
+    on_row({at, picked, raw, h.positions});
+  }
+}
+
+table_result read_csv(std::string_view text, std::span<const std::string> columns, unsigned slices,
+                      std::size_t block_bytes, const std::function<void(unsigned, const row&)>& on_row,
+                      const std::function<void(unsigned, const row_problem&)>& on_problem,
+                      const std::function<void(unsigned)>& merge) {
+  table_result result;
+  const csv_header h = read_header(text, columns, result);
+  if (!result.missing.empty()) return result;
+  slices = std::max(1u, slices);
+  std::size_t pos = h.data_begin;
+  std::uint64_t line = h.data_line;
+  while (pos < text.size()) {
+    const std::size_t block_end = row_boundary(text, pos, pos + std::max<std::size_t>(block_bytes, 1));
+    std::vector<std::size_t> cuts{pos};
+    std::vector<std::uint64_t> lines{line};
+    for (unsigned k = 1; k < slices; ++k) {
+      const std::size_t target = pos + (block_end - pos) * k / slices;
+      const std::size_t cut = std::max(cuts.back(), std::min(block_end, row_boundary(text, cuts.back(), target)));
+      lines.push_back(lines.back() + count_newlines(text, cuts.back(), cut));
+      cuts.push_back(cut);
+    }
+    cuts.push_back(block_end);
+    auto part = [&](unsigned k) {
+      read_rows(
+          text, cuts[k], cuts[k + 1], lines[k], h, [&](const row& r) { on_row(k, r); },
+          [&](const row_problem& p) { on_problem(k, p); });
+    };
+    std::vector<std::thread> pool;
+    for (unsigned k = 1; k < slices; ++k) pool.emplace_back(part, k);
+    part(0);
+    for (std::thread& t : pool) t.join();
+    for (unsigned k = 0; k < slices; ++k) merge(k);
+    line = lines.back() + count_newlines(text, cuts[slices - 1], block_end);
+    pos = block_end;
   }
   return result;
 }
@@ -246,6 +334,16 @@ table_result read_jsonl(std::string_view text, std::span<const std::string> colu
 table_result read_table(const std::filesystem::path& path, std::span<const std::string> columns,
                         const std::function<void(const row&)>& on_row,
                         const std::function<void(const row_problem&)>& on_problem) {
+  return read_table_sliced(
+      path, columns, 1, std::numeric_limits<std::size_t>::max() / 2, [&](unsigned, const row& r) { on_row(r); },
+      [&](unsigned, const row_problem& p) { on_problem(p); }, [](unsigned) {});
+}
+
+table_result read_table_sliced(const std::filesystem::path& path, std::span<const std::string> columns,
+                               unsigned slices, std::size_t block_bytes,
+                               const std::function<void(unsigned, const row&)>& on_row,
+                               const std::function<void(unsigned, const row_problem&)>& on_problem,
+                               const std::function<void(unsigned)>& merge) {
   table_result result;
   const mapped_file file(path);
   if (!file.ok()) {
@@ -264,8 +362,13 @@ table_result read_table(const std::filesystem::path& path, std::span<const std::
     result.fatal = "the file is empty; it needs at least a header row";
     return result;
   }
-  if (path.extension() == ".jsonl") return read_jsonl(view, columns, on_row, on_problem);
-  return read_csv(view, columns, on_row, on_problem);
+  if (path.extension() == ".jsonl") {
+    result = read_jsonl(
+        view, columns, [&](const row& r) { on_row(0, r); }, [&](const row_problem& p) { on_problem(0, p); });
+    merge(0);
+    return result;
+  }
+  return read_csv(view, columns, slices, block_bytes, on_row, on_problem, merge);
 }
 
 }  // namespace nudge::runtime

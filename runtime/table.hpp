@@ -32,9 +32,21 @@ struct table_result {
 };
 
 // Reads `path` and calls `on_row` for each data row with the cells of `columns` in that
-// order, or `on_problem` for a row that cannot be split into cells.
+// order, or `on_problem` for a row that cannot be split into cells. One thread, file order.
 table_result read_table(const std::filesystem::path& path, std::span<const std::string> columns,
                         const std::function<void(const row&)>& on_row,
                         const std::function<void(const row_problem&)>& on_problem);
+
+// The same, on several threads: a CSV file is read in blocks of about `block_bytes`, each
+// cut at row boundaries into `slices` consecutive parts. Part k of a block goes to
+// `on_row(k, row)` / `on_problem(k, problem)` on its own thread, in file order within the
+// part; then `merge(k)` runs for k = 0, 1, ... on the calling thread, before the next
+// block. Cells that are not plain text in the file (quoted) live only until the next row,
+// so a part must copy what it keeps. JSON Lines is read as one part per file.
+table_result read_table_sliced(const std::filesystem::path& path, std::span<const std::string> columns,
+                               unsigned slices, std::size_t block_bytes,
+                               const std::function<void(unsigned, const row&)>& on_row,
+                               const std::function<void(unsigned, const row_problem&)>& on_problem,
+                               const std::function<void(unsigned)>& merge);
 
 }  // namespace nudge::runtime
