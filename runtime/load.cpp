@@ -109,6 +109,10 @@ class loader {
       slots.rep = rep_of(p_.schema.fields[need.field].t);
       slots.offsets = need.offsets;
       slots.columns.resize(need.offsets.size());
+      // Which column holds each day offset, or -1: looked up for every cell of every row.
+      std::vector<int> at(static_cast<std::size_t>(m_.lookback + 1), -1);
+      for (std::size_t k = 0; k < need.offsets.size(); ++k) at[static_cast<std::size_t>(need.offsets[k])] = static_cast<int>(k);
+      slot_at_.push_back(std::move(at));
       r_.data.fields.push_back(std::move(slots));
     }
   }
@@ -167,10 +171,10 @@ class loader {
       std::uint32_t id_column;
       day_number day;
       std::int32_t offset;
-      std::size_t values;    // index of its first value
+      std::size_t values;    // index of its first value; one per field read at `offset`
     };
     std::vector<parsed_row> rows;
-    std::vector<cell_value> values;       // per row, one per needed field
+    std::vector<cell_value> values;       // per row, one per field read at its day offset
     std::vector<std::uint8_t> states;
     std::vector<std::string_view> text_values;  // per value of a text field (else a null view)
     std::deque<std::string> texts;  // copies of quoted cells, whose views do not outlive the row
@@ -220,33 +224,34 @@ class loader {
       ++sl.outside_window;
       return;
     }
+    // Only the fields read at this day offset are kept: most rows are older days, where the
+    // rules read one or two fields.
     const std::size_t first = sl.values.size();
     for (std::size_t f = 0; f < m_.fields.size(); ++f) {
       const field_slots& slots = r_.data.fields[f];
+      if (slot_at_[f][static_cast<std::size_t>(offset)] < 0) continue;
       cell_value v;
       std::uint8_t state = ir::present;
       std::string_view text;
-      if (slots.slot(static_cast<std::int32_t>(offset)) >= 0) {
-        const compiler::field_info& info = p_.schema.fields[slots.field];
-        const std::string_view cell = trim(rw.cells[f + 2]);
-        if (cell.empty()) {
-          if (!info.t.optional) {
-            sl.values.resize(first);
-            sl.states.resize(first);
-            sl.text_values.resize(first);
-            return reject(rw.positions[f + 2], "`" + info.column + "` is empty, and the field is required");
-          }
-          state = ir::absent;
-        } else if (info.t.k == compiler::kind::text) {
-          text = sl.keep(cell, rw.raw);  // interned at merge: the string pool is not shared across threads
-        } else {
-          const std::string why = parse_cell(cell, info.t, p_.schema.enums, r_.data.strings, v);
-          if (!why.empty()) {
-            sl.values.resize(first);
-            sl.states.resize(first);
-            sl.text_values.resize(first);
-            return reject(rw.positions[f + 2], "`" + info.column + "`: " + why);
-          }
+      const compiler::field_info& info = p_.schema.fields[slots.field];
+      const std::string_view cell = trim(rw.cells[f + 2]);
+      if (cell.empty()) {
+        if (!info.t.optional) {
+          sl.values.resize(first);
+          sl.states.resize(first);
+          sl.text_values.resize(first);
+          return reject(rw.positions[f + 2], "`" + info.column + "` is empty, and the field is required");
+        }
+        state = ir::absent;
+      } else if (info.t.k == compiler::kind::text) {
+        text = sl.keep(cell, rw.raw);  // interned at merge: the string pool is not shared across threads
+      } else {
+        const std::string why = parse_cell(cell, info.t, p_.schema.enums, r_.data.strings, v);
+        if (!why.empty()) {
+          sl.values.resize(first);
+          sl.states.resize(first);
+          sl.text_values.resize(first);
+          return reject(rw.positions[f + 2], "`" + info.column + "`: " + why);
         }
       }
       sl.values.push_back(v);
@@ -274,12 +279,12 @@ class loader {
         continue;
       }
       word |= bit;
+      std::size_t v = row.values;
       for (std::size_t f = 0; f < m_.fields.size(); ++f) {
         field_slots& slots = r_.data.fields[f];
-        const int s = slots.slot(row.offset);
+        const int s = slot_at_[f][static_cast<std::size_t>(row.offset)];
         if (s < 0) continue;
         slot_column& col = slots.columns[static_cast<std::size_t>(s)];
-        const std::size_t v = row.values + f;
         col.state[a] = sl.states[v];
         if (sl.text_values[v].data() != nullptr) {
           col.i[a] = r_.data.strings.intern(sl.text_values[v]);
@@ -288,6 +293,7 @@ class loader {
         } else {
           col.f[a] = sl.values[v].f;
         }
+        ++v;
       }
     }
     std::stable_sort(rejected.begin(), rejected.end(),
@@ -452,6 +458,7 @@ class loader {
   std::vector<std::string> keys_;
   std::unordered_map<std::string, std::uint32_t> index_;
   std::vector<std::uint64_t> seen_;  // per account, a bit per day offset that has a row
+  std::vector<std::vector<int>> slot_at_;  // per needed field: day offset -> column, or -1
   std::deque<std::string> raw_text_;
   std::unordered_map<std::string_view, std::uint32_t> raw_index_;  // raw id text -> loading index
   std::vector<std::string_view> raw_of_;  // loading index -> its first raw id text
