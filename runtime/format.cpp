@@ -93,7 +93,7 @@ std::string format_date(day_number d, std::string_view locale) {
 }
 
 std::string format_value(const value& v, const ir::value_ref& how, std::string_view locale, const format_context& ctx) {
-  if (v.state != ir::present) return russian(locale) ? "—" : "—";
+  if (v.state != ir::present) return "—";  // unknown or absent: a dash in every locale
   switch (how.how) {
     case ir::format::text: return ctx.strings.at(static_cast<std::uint32_t>(v.i));
     case ir::format::integer: return format_integer(v.i, locale);

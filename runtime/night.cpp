@@ -69,12 +69,10 @@ class renderer {
     else if (how.how == ir::format::date) j["value"] = iso_date(static_cast<day_number>(v.i));
     else if (how.how == ir::format::yes_no) j["value"] = v.i != 0;
     else j["value"] = v.i;
-    if (how.how == ir::format::money) j["currency"] = std::string(currency_code(how.ref));
+    if (how.how == ir::format::money) j["currency"] = std::string(currency_at(how.ref).code);
     j["text"] = format_value(v, how, locale, ctx_);
     return j;
   }
-
-  static std::string_view currency_code(std::uint32_t ref);
 
   void record(const evaluator& ev, std::size_t k, const ir::play_code& play, const ir::step_code* step, shard& out) const {
     const ir::message_code& msg = step != nullptr ? step->message : play.message;
@@ -157,8 +155,6 @@ class renderer {
   const night_options& o_;
   format_context ctx_;
 };
-
-std::string_view renderer::currency_code(std::uint32_t ref) { return currency_at(ref).code; }
 
 }  // namespace
 
