@@ -351,6 +351,27 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
           }
           for (std::size_t k = 0; k < n; ++k) ds[k] = combine(as[k], b->ps[k]);
         };
+        // Three-valued `and` (dominant = false) and `or` (dominant = true): a present dominant
+        // value decides the result whatever the other side is; otherwise unknown wins.
+        auto kleene = [&](bool dominant) {
+          const std::int64_t win = dominant ? 1 : 0;
+          if (as == all && b->ps == all) {
+            d.ps = all;
+            for (std::size_t k = 0; k < n; ++k) d.i[k] = dominant ? (a.pi[k] | b->pi[k]) : (a.pi[k] & b->pi[k]);
+            return;
+          }
+          for (std::size_t k = 0; k < n; ++k) {
+            const bool ad = as[k] == ir::present && (a.pi[k] != 0) == dominant;
+            const bool bd = b->ps[k] == ir::present && (b->pi[k] != 0) == dominant;
+            if (ad || bd) {
+              ds[k] = ir::present;
+              d.i[k] = win;
+            } else {
+              ds[k] = as[k] == ir::present && b->ps[k] == ir::present ? ir::present : ir::unknown;
+              d.i[k] = 1 - win;
+            }
+          }
+        };
         // For operations that never add unknowns: share the inputs' all-present state.
         auto pure_binary_state = [&] {
           if (as == all && b->ps == all) {
@@ -443,43 +464,8 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
             }
             break;
           }
-          case op::logical_and:
-            // Three-valued: false wins over unknown.
-            if (as == all && b->ps == all) {
-              d.ps = all;
-              for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] & b->pi[k];
-              break;
-            }
-            for (std::size_t k = 0; k < n; ++k) {
-              const bool af = as[k] == ir::present && a.pi[k] == 0;
-              const bool bf = b->ps[k] == ir::present && b->pi[k] == 0;
-              if (af || bf) {
-                ds[k] = ir::present;
-                d.i[k] = 0;
-              } else {
-                ds[k] = as[k] == ir::present && b->ps[k] == ir::present ? ir::present : ir::unknown;
-                d.i[k] = 1;
-              }
-            }
-            break;
-          case op::logical_or:
-            if (as == all && b->ps == all) {
-              d.ps = all;
-              for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] | b->pi[k];
-              break;
-            }
-            for (std::size_t k = 0; k < n; ++k) {
-              const bool at = as[k] == ir::present && a.pi[k] != 0;
-              const bool bt = b->ps[k] == ir::present && b->pi[k] != 0;
-              if (at || bt) {
-                ds[k] = ir::present;
-                d.i[k] = 1;
-              } else {
-                ds[k] = as[k] == ir::present && b->ps[k] == ir::present ? ir::present : ir::unknown;
-                d.i[k] = 0;
-              }
-            }
-            break;
+          case op::logical_and: kleene(false); break;
+          case op::logical_or: kleene(true); break;
           case op::logical_not:
             present_state(as, ds, d, all, n);
             for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] == 0 ? 1 : 0;

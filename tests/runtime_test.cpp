@@ -326,3 +326,20 @@ TEST_CASE("load: parsing on several threads in small blocks gives exactly the on
   CHECK(one.quarantine.size() > 10);
   fs::remove_all(dir);
 }
+
+TEST_CASE("logic: and/or are three-valued: false and unknown is false, true or unknown is true", "[runtime]") {
+  const night_fixture f(schema +
+                            "signal s { let u = pct_change(mrr, 30d) > 0% let f = u and false let t = u or true "
+                            "let ua = u and true let uo = u or false let n = not u when true }\n" +
+                            play_on("s", "t"),
+                        {{"accounts.csv", "account_id,date,mrr,dau,renewal_date\nyoung,2026-12-03,500,1,\n"},
+                         {"tickets.csv", "account_id,opened,topic\n"}},
+                        "2026-12-03");
+  const auto facts = f.facts("young");
+  CHECK(facts["u"]["state"] == "unknown");
+  CHECK(facts["f"]["value"] == false);
+  CHECK(facts["t"]["value"] == true);
+  CHECK(facts["ua"]["state"] == "unknown");
+  CHECK(facts["uo"]["state"] == "unknown");
+  CHECK(facts["n"]["state"] == "unknown");
+}
