@@ -537,6 +537,36 @@ void evaluator::event_aggregate(const ir::instr& in, reg& out, std::size_t n) {
       out.i[k] = hi - lo;
       continue;
     }
+    const auto from = static_cast<std::size_t>(lo - t.day.begin());
+    const auto to = static_cast<std::size_t>(hi - t.day.begin());
+    if (kind == ir::agg::count) {
+      // Counting matches of a `where`: no accumulator, one test per event.
+      const reg& p = event_regs_[in.sub][pred];
+      std::int64_t count = 0;
+      for (std::size_t e = from; e < to; ++e) count += (p.ps[e - first] == ir::present) & (p.pi[e - first] != 0);
+      out.s[k] = ir::present;
+      out.i[k] = count;
+      continue;
+    }
+    if ((kind == ir::agg::sum || kind == ir::agg::avg) && pred == ir::none && floating && out_f) {
+      // Sums and averages of a number field, the common case (reply hours...).
+      const double* v = t.f[in.c].data();
+      const std::uint8_t* st = t.state[in.c].data();
+      double sum = 0;
+      std::int64_t count = 0;
+      for (std::size_t e = from; e < to; ++e) {
+        const bool present = st[e] == ir::present;
+        sum += present ? v[e] : 0.0;
+        count += present ? 1 : 0;
+      }
+      if (count == 0 && kind == ir::agg::avg) {
+        out.s[k] = ir::unknown;
+        continue;
+      }
+      out.s[k] = ir::present;
+      out.f[k] = kind == ir::agg::sum ? sum : sum / static_cast<double>(count);
+      continue;
+    }
     accumulator acc{kind, floating};
     freq.clear();
     for (auto it = lo; it != hi; ++it) {
