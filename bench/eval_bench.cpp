@@ -150,7 +150,9 @@ std::size_t engine_fired(const compiled& c, runtime::dataset& d, std::vector<std
 const runtime::slot_column& column(const runtime::dataset& d, const compiler::program& p, const char* field, int offset) {
   const std::size_t f = *p.schema.field(field);
   for (const runtime::field_slots& s : d.fields) {
-    if (s.field == f) return s.columns[static_cast<std::size_t>(s.slot(offset))];
+    if (s.field != f) continue;
+    const auto at = std::find(s.offsets.begin(), s.offsets.end(), offset);
+    if (at != s.offsets.end()) return s.columns[static_cast<std::size_t>(at - s.offsets.begin())];
   }
   throw std::runtime_error(std::string("no column ") + field);
 }

@@ -92,7 +92,6 @@ std::optional<compiled_rules> compile_rules(const std::vector<std::string>& path
   }
   out.lowered = compiler::lower(r.loaded.rules, r.checked);
   out.hash = rules_hash(r.loaded.rules.sources);
-  out.lowered_text = lowered_text(out);
   if (!bundle.is_null()) {
     // The nightly job must run exactly what CI checked: the same sources, compiled the same way.
     if (bundle.value("hash", "") != out.hash) {
@@ -100,7 +99,7 @@ std::optional<compiled_rules> compile_rules(const std::vector<std::string>& path
       exit = exit_code::usage;
       return std::nullopt;
     }
-    if (bundle.value("lowered", "") != out.lowered_text) {
+    if (bundle.value("lowered", "") != lowered_text(out)) {
       std::cerr << "nudge: error: bundle `" << paths.front() << "` was built by nudge " << bundle.value("nudge", "?")
                 << ", which compiles these rules differently from this nudge " << NUDGE_VERSION
                 << "; rebuild it with `nudge build`\n";
@@ -117,7 +116,7 @@ bool write_bundle(const compiled_rules& rules, const std::string& path) {
     files.push_back({{"path", f.path()}, {"text", f.text()}});
   }
   const nlohmann::ordered_json doc{{"format", bundle_format}, {"nudge", NUDGE_VERSION}, {"hash", rules.hash},
-                                   {"files", std::move(files)},   {"lowered", rules.lowered_text}};
+                                   {"files", std::move(files)},   {"lowered", lowered_text(rules)}};
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << doc.dump(1) << '\n';
   return static_cast<bool>(out);

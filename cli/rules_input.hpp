@@ -14,8 +14,7 @@ namespace nudge::cli {
 struct compiled_rules {
   compiler::check_result checked;
   ir::module lowered;
-  std::string hash;     // of the rule files' paths and contents
-  std::string lowered_text;  // the lowered code as --dump=lowered prints it
+  std::string hash;  // of the rule files' paths and contents
 };
 
 // Checks and lowers; on errors prints the diagnostics to stderr and returns nullopt with

@@ -335,7 +335,6 @@ void checker::resolve_signal_graph() {
   enum class mark : std::uint8_t { none, active, done };
   std::vector<mark> marks(n, mark::none);
   std::vector<std::size_t> path;
-  std::vector<bool> in_cycle(n, false);
   std::function<void(std::size_t)> walk = [&](std::size_t s) {
     marks[s] = mark::active;
     path.push_back(s);
@@ -345,7 +344,6 @@ void checker::resolve_signal_graph() {
         std::string cycle;
         for (auto it = from; it != path.end(); ++it) {
           cycle += "`" + p_.signals[*it].name + "` -> ";
-          in_cycle[*it] = true;
         }
         cycle += "`" + p_.signals[t].name + "`";
         const signal_info& head = p_.signals[t];
@@ -365,8 +363,7 @@ void checker::resolve_signal_graph() {
   for (std::size_t s = 0; s < n; ++s) {
     if (marks[s] == mark::none) walk(s);
   }
-  // Signals on a cycle still get checked (in some order) so their other errors show.
-  (void)in_cycle;
+  // Signals on a cycle still get an order (the back edge is ignored), so their other errors show.
 }
 
 }  // namespace nudge::compiler

@@ -300,9 +300,4 @@ std::uint32_t string_pool::intern(std::string_view s) {
   return id;
 }
 
-int field_slots::slot(std::int32_t offset) const {
-  const auto it = std::lower_bound(offsets.begin(), offsets.end(), offset);
-  return it != offsets.end() && *it == offset ? static_cast<int>(it - offsets.begin()) : -1;
-}
-
 }  // namespace nudge::runtime

@@ -39,8 +39,6 @@ struct field_slots {
   ir::rep rep = ir::rep::i64;
   std::vector<std::int32_t> offsets;  // sorted, as in ir::field_need
   std::vector<slot_column> columns;   // parallel to offsets
-
-  int slot(std::int32_t offset) const;
 };
 
 struct event_table {

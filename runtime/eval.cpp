@@ -46,6 +46,14 @@ struct accumulator {
     fmin = std::min(fmin, v);
     fmax = std::max(fmax, v);
   }
+  // Writes the result of account k into a register's storage.
+  void store(bool out_floating, std::int64_t* oi, double* of, std::uint8_t* os, std::size_t k) const {
+    std::int64_t i = 0;
+    double f = 0;
+    finish(out_floating, i, f, os[k]);
+    if (out_floating) of[k] = f;
+    else oi[k] = i;
+  }
   // Writes the result; `out_floating` is the register's representation.
   void finish(bool out_floating, std::int64_t& oi, double& of, std::uint8_t& os) const {
     if (kind == ir::agg::count) {
@@ -250,21 +258,15 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
           for (std::int64_t day = in.i; day < in.i + in.window; ++day) {
             const slot_column* c = cols[static_cast<std::size_t>(day)];
             const std::uint8_t* st = c->state.data() + begin_;
-            if (floating) {
-              const double* v = c->f.data() + begin_;
+            auto add_day = [&](const auto* v, auto& sums) {
               for (std::size_t k = 0; k < n; ++k) {
                 const bool p = st[k] == ir::present;
-                window_sum_[k] += p ? v[k] : 0.0;
+                sums[k] += p ? v[k] : 0;
                 window_n_[k] += p ? 1 : 0;
               }
-            } else {
-              const std::int64_t* v = c->i.data() + begin_;
-              for (std::size_t k = 0; k < n; ++k) {
-                const bool p = st[k] == ir::present;
-                window_isum_[k] += p ? v[k] : 0;
-                window_n_[k] += p ? 1 : 0;
-              }
-            }
+            };
+            if (floating) add_day(c->f.data() + begin_, window_sum_);
+            else add_day(c->i.data() + begin_, window_isum_);
           }
           for (std::size_t k = 0; k < n; ++k) {
             const std::int64_t count = window_n_[k];
@@ -290,11 +292,7 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
             if (floating) acc.add_f(c->f[begin_ + k]);
             else acc.add_i(c->i[begin_ + k]);
           }
-          std::int64_t oi = 0;
-          double of = 0;
-          acc.finish(out_f, oi, of, ds[k]);
-          if (out_f) d.f[k] = of;
-          else d.i[k] = oi;
+          acc.store(out_f, d.i.data(), d.f.data(), ds, k);
         }
         break;
       }
@@ -310,11 +308,7 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
             if (floating) acc.add_f(x.pf[k]);
             else acc.add_i(x.pi[k]);
           }
-          std::int64_t oi = 0;
-          double of = 0;
-          acc.finish(out_f, oi, of, ds[k]);
-          if (out_f) d.f[k] = of;
-          else d.i[k] = oi;
+          acc.store(out_f, d.i.data(), d.f.data(), ds, k);
         }
         break;
       }

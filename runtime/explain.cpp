@@ -190,11 +190,12 @@ class explainer {
 }  // namespace
 
 std::optional<std::size_t> find_account(const dataset& data, std::string_view id) {
+  // Accounts are sorted by key (load.cpp), so a binary search finds one among millions.
   const std::string key = account_key(id);
-  for (std::size_t a = 0; a < data.account_ids.size(); ++a) {
-    if (account_key(data.account_ids[a]) == key) return a;
-  }
-  return std::nullopt;
+  const auto it = std::partition_point(data.account_ids.begin(), data.account_ids.end(),
+                                       [&](const std::string& a) { return account_key(a) < key; });
+  if (it == data.account_ids.end() || account_key(*it) != key) return std::nullopt;
+  return static_cast<std::size_t>(it - data.account_ids.begin());
 }
 
 std::string explain_account(const compiler::rule_set& rules, const compiler::program& checked, const ir::module& m,

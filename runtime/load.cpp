@@ -68,24 +68,31 @@ class loader {
     r_.quarantine.push_back({file, line, column, std::move(reason), clip(raw)});
   }
 
-  // One cell of a row: a value, an absent value (empty, optional field), or a reason to
-  // quarantine the row (then false).
-  bool read_cell(const std::string& file, const row& rw, std::size_t index, const compiler::field_info& info,
-                 cell_value& value, std::uint8_t& state) {
-    const std::string_view cell = rw.cells[index];
-    state = ir::present;
-    if (trim(cell).empty()) {
-      if (!info.t.optional) {
-        quarantine(file, rw.line, rw.positions[index], "`" + info.column + "` is empty, and the field is required", rw.raw);
-        return false;
-      }
-      state = ir::absent;
-      return true;
+  // One cell: its value, absent (empty cell of an optional field), or the reason the row is
+  // unusable. Text is returned as a view, not interned: the string pool is not shared across
+  // the threads that parse parts of a file, so callers intern when they store.
+  struct cell_read {
+    std::uint8_t state = ir::present;
+    cell_value value;
+    std::string_view text;  // for text fields
+    std::string reason;     // not empty: quarantine the row
+  };
+
+  cell_read read_cell(std::string_view raw, const compiler::field_info& info) {
+    cell_read c;
+    const std::string_view cell = trim(raw);
+    if (cell.empty()) {
+      if (!info.t.optional) c.reason = "`" + info.column + "` is empty, and the field is required";
+      c.state = ir::absent;
+      return c;
     }
-    const std::string why = parse_cell(cell, info.t, p_.schema.enums, r_.data.strings, value);
-    if (why.empty()) return true;
-    quarantine(file, rw.line, rw.positions[index], "`" + info.column + "`: " + why, rw.raw);
-    return false;
+    if (info.t.k == compiler::kind::text) {
+      c.text = cell;
+      return c;
+    }
+    const std::string why = parse_cell(cell, info.t, p_.schema.enums, r_.data.strings, c.value);
+    if (!why.empty()) c.reason = "`" + info.column + "`: " + why;
+    return c;
   }
 
   // A table that cannot be read at all, or lacks a column the rules read, stops the run.
@@ -230,33 +237,17 @@ class loader {
     for (std::size_t f = 0; f < m_.fields.size(); ++f) {
       const field_slots& slots = r_.data.fields[f];
       if (slot_at_[f][static_cast<std::size_t>(offset)] < 0) continue;
-      cell_value v;
-      std::uint8_t state = ir::present;
-      std::string_view text;
-      const compiler::field_info& info = p_.schema.fields[slots.field];
-      const std::string_view cell = trim(rw.cells[f + 2]);
-      if (cell.empty()) {
-        if (!info.t.optional) {
-          sl.values.resize(first);
-          sl.states.resize(first);
-          sl.text_values.resize(first);
-          return reject(rw.positions[f + 2], "`" + info.column + "` is empty, and the field is required");
-        }
-        state = ir::absent;
-      } else if (info.t.k == compiler::kind::text) {
-        text = sl.keep(cell, rw.raw);  // interned at merge: the string pool is not shared across threads
-      } else {
-        const std::string why = parse_cell(cell, info.t, p_.schema.enums, r_.data.strings, v);
-        if (!why.empty()) {
-          sl.values.resize(first);
-          sl.states.resize(first);
-          sl.text_values.resize(first);
-          return reject(rw.positions[f + 2], "`" + info.column + "`: " + why);
-        }
+      const cell_read c = read_cell(rw.cells[f + 2], p_.schema.fields[slots.field]);
+      if (!c.reason.empty()) {
+        sl.values.resize(first);
+        sl.states.resize(first);
+        sl.text_values.resize(first);
+        return reject(rw.positions[f + 2], c.reason);
       }
-      sl.values.push_back(v);
-      sl.states.push_back(state);
-      sl.text_values.push_back(text);
+      sl.values.push_back(c.value);
+      sl.states.push_back(c.state);
+      // The mapped file's views live until the block is merged; quoted cells are copies.
+      sl.text_values.push_back(c.text.data() != nullptr ? sl.keep(c.text, rw.raw) : std::string_view());
     }
     sl.rows.push_back({rw.line, sl.keep(id, rw.raw), rw.raw, rw.positions[0], *sl.last_date,
                        static_cast<std::int32_t>(offset), first});
@@ -409,7 +400,11 @@ class loader {
             return;
           }
           for (std::size_t f = 0; f < need.fields.size(); ++f) {
-            if (!read_cell(file, rw, f + 1, info.fields[need.fields[f]], row_vals[f], row_states[f])) return;
+            const cell_read c = read_cell(rw.cells[f + 1], info.fields[need.fields[f]]);
+            if (!c.reason.empty()) return quarantine(file, rw.line, rw.positions[f + 1], c.reason, rw.raw);
+            row_states[f] = c.state;
+            row_vals[f] = c.value;
+            if (c.text.data() != nullptr) row_vals[f].i = r_.data.strings.intern(c.text);
           }
           const std::uint32_t account = it != active_.end() ? it->second : index_.at(account_key(rw.cells[0]));
           events.push_back({account, *day, vals.size()});
