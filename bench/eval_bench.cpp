@@ -132,7 +132,8 @@ void report(benchmark::State& state, std::size_t accounts, std::size_t fired) {
 }
 
 std::size_t engine_fired(const compiled& c, runtime::dataset& d, std::vector<std::size_t>* per_signal = nullptr) {
-  runtime::evaluator ev(c.lowered, d, runtime::bind_texts(c.lowered, d));
+  const runtime::bound_rules bound = runtime::bind(c.lowered, d);
+  runtime::evaluator ev(c.lowered, d, bound);
   std::size_t fired = 0;
   const std::size_t batch = std::getenv("NUDGE_BENCH_BATCH") != nullptr ? std::stoul(std::getenv("NUDGE_BENCH_BATCH")) : 1024;
   for (std::size_t b = 0; b < d.accounts(); b += batch) {
@@ -174,7 +175,7 @@ example_bench& example() {
 
 // The same conditions as rules-examples/signals.rule, over the same columns, with the same
 // treatment of missing data (every value here is present except some renewal dates).
-std::size_t handwritten_example(const example_bench& b) {
+NUDGE_VECTOR_CLONES std::size_t handwritten_example(const example_bench& b) {
   const auto& p = b.rules.checked;
   const auto& d = b.data;
   const auto& arpa0 = column(d, p, "arpa", 0);
@@ -302,7 +303,7 @@ five_bench& five() {
   return b;
 }
 
-std::size_t handwritten_five(const five_bench& b) {
+NUDGE_VECTOR_CLONES std::size_t handwritten_five(const five_bench& b) {
   const auto& p = b.rules.checked;
   const auto& growth = column(b.data, p, "growth", 0).f;
   const auto& usage = column(b.data, p, "usage_share", 0).f;

@@ -12,92 +12,52 @@ using ir::op;
 // Absent and unknown both make a result not present; unknown wins, since it says less.
 inline std::uint8_t combine(std::uint8_t a, std::uint8_t b) { return a > b ? a : b; }
 
-std::int64_t round_half_away(double x) { return static_cast<std::int64_t>(x < 0 ? std::ceil(x - 0.5) : std::floor(x + 0.5)); }
-
-// Round-half-away integer division for money averages.
-std::int64_t div_round(std::int64_t sum, std::int64_t n) {
-  const std::int64_t q = sum / n;
-  const std::int64_t r = sum % n;
-  if (2 * (r < 0 ? -r : r) >= n) return q + (sum < 0 ? -1 : 1);
-  return q;
+// out[k] = values[k] is in `set`. Sets are small (the list in `tier in [smb, mid]`): up to
+// four elements are tested in one pass, larger sets four at a time.
+template <std::size_t N, typename T>
+[[gnu::always_inline]] inline void in_set_pass(const T* values, const T* set, std::int64_t* out, std::size_t n, bool first) {
+  for (std::size_t k = 0; k < n; ++k) {
+    bool hit = false;
+    for (std::size_t j = 0; j < N; ++j) hit |= values[k] == set[j];
+    out[k] = (first ? 0 : out[k]) | (hit ? 1 : 0);
+  }
 }
 
-// Accumulates values of one window or event range.
-struct accumulator {
-  ir::agg kind;
-  bool floating;
-  std::int64_t n = 0;
-  std::int64_t isum = 0;
-  double fsum = 0;
-  std::int64_t imin = std::numeric_limits<std::int64_t>::max();
-  std::int64_t imax = std::numeric_limits<std::int64_t>::min();
-  double fmin = std::numeric_limits<double>::infinity();
-  double fmax = -std::numeric_limits<double>::infinity();
+template <typename T>
+[[gnu::always_inline]] inline void in_set(const T* values, const std::vector<T>& set, std::int64_t* out, std::size_t n) {
+  if (set.empty()) {
+    std::fill_n(out, n, 0);
+    return;
+  }
+  for (std::size_t j = 0; j < set.size(); j += 4) {
+    const T* s = set.data() + j;
+    const bool first = j == 0;
+    switch (std::min<std::size_t>(4, set.size() - j)) {
+      case 1:
+        in_set_pass<1>(values, s, out, n, first);
+        break;
+      case 2:
+        in_set_pass<2>(values, s, out, n, first);
+        break;
+      case 3:
+        in_set_pass<3>(values, s, out, n, first);
+        break;
+      default:
+        in_set_pass<4>(values, s, out, n, first);
+        break;
+    }
+  }
+}
 
-  void add_i(std::int64_t v) {
-    ++n;
-    isum += v;
-    imin = std::min(imin, v);
-    imax = std::max(imax, v);
-  }
-  void add_f(double v) {
-    ++n;
-    fsum += v;
-    fmin = std::min(fmin, v);
-    fmax = std::max(fmax, v);
-  }
-  // Writes the result of account k into a register's storage.
-  void store(bool out_floating, std::int64_t* oi, double* of, std::uint8_t* os, std::size_t k) const {
-    std::int64_t i = 0;
-    double f = 0;
-    finish(out_floating, i, f, os[k]);
-    if (out_floating) of[k] = f;
-    else oi[k] = i;
-  }
-  // Writes the result; `out_floating` is the register's representation.
-  void finish(bool out_floating, std::int64_t& oi, double& of, std::uint8_t& os) const {
-    if (kind == ir::agg::count) {
-      oi = n;
-      os = ir::present;
-      return;
-    }
-    if (n == 0) {
-      if (kind == ir::agg::sum) {
-        oi = 0;
-        of = 0;
-        os = ir::present;
-      } else {
-        os = ir::unknown;
-      }
-      return;
-    }
-    os = ir::present;
-    switch (kind) {
-      case ir::agg::sum:
-        if (out_floating) of = floating ? fsum : static_cast<double>(isum);
-        else oi = isum;
-        break;
-      case ir::agg::avg:
-        if (out_floating) of = floating ? fsum / static_cast<double>(n) : static_cast<double>(isum) / static_cast<double>(n);
-        else oi = div_round(isum, n);
-        break;
-      case ir::agg::min:
-        if (out_floating) of = floating ? fmin : static_cast<double>(imin);
-        else oi = imin;
-        break;
-      case ir::agg::max:
-        if (out_floating) of = floating ? fmax : static_cast<double>(imax);
-        else oi = imax;
-        break;
-      default: break;
-    }
-  }
-};
+std::int64_t round_half_away(double x) {
+  return static_cast<std::int64_t>(x < 0 ? std::ceil(x - 0.5) : std::floor(x + 0.5));
+}
 
 }  // namespace
 
 // A result that is present where its operand is, and unknown where it is absent or unknown.
-void evaluator::present_state(const std::uint8_t* as, std::uint8_t* ds, reg& d, const std::uint8_t* all, std::size_t n) {
+void evaluator::present_state(const std::uint8_t* as, std::uint8_t* ds, reg& d, const std::uint8_t* all,
+                              std::size_t n) {
   if (as == all) {
     d.ps = all;
     return;
@@ -105,60 +65,91 @@ void evaluator::present_state(const std::uint8_t* as, std::uint8_t* ds, reg& d, 
   for (std::size_t k = 0; k < n; ++k) ds[k] = as[k] == ir::present ? ir::present : ir::unknown;
 }
 
-std::vector<std::uint32_t> bind_texts(const ir::module& m, dataset& data) {
-  std::vector<std::uint32_t> ids;
-  for (const std::string& t : m.texts) ids.push_back(data.strings.intern(t));
-  return ids;
+namespace {
+
+bool all_present(const std::vector<std::uint8_t>& states) {
+  std::uint8_t any = 0;  // present is 0: an OR over all states, which vectorises
+  for (const std::uint8_t s : states) any |= s;
+  return any == ir::present;
 }
 
-evaluator::evaluator(const ir::module& m, const dataset& data, std::vector<std::uint32_t> texts)
-    : m_(m), data_(data), texts_(std::move(texts)) {
+// Text ids in the order of their strings, for most_frequent's ties (the smallest text
+// wins): only the texts of the event fields it reads are ranked.
+std::vector<std::uint32_t> rank_texts(const ir::module& m, const dataset& data, const std::vector<int>& slot) {
+  std::vector<std::uint32_t> ids;
+  std::vector<std::uint8_t> seen(data.strings.size(), 0);
+  for (const ir::instr& in : m.main.code) {
+    if (in.code != op::event_agg || static_cast<ir::agg>(in.b) != ir::agg::most_frequent || !in.text) continue;
+    if (in.a >= slot.size() || slot[in.a] < 0) continue;
+    for (const std::int64_t id : data.streams[static_cast<std::size_t>(slot[in.a])].i[in.c]) {
+      const auto x = static_cast<std::size_t>(id);
+      if (x < seen.size() && seen[x] == 0) {
+        seen[x] = 1;
+        ids.push_back(static_cast<std::uint32_t>(x));
+      }
+    }
+  }
+  std::sort(ids.begin(), ids.end(), [&](std::uint32_t a, std::uint32_t b) { return data.strings.at(a) < data.strings.at(b); });
+  std::vector<std::uint32_t> rank(ids.empty() ? 0 : data.strings.size(), 0);
+  for (std::size_t r = 0; r < ids.size(); ++r) rank[ids[r]] = static_cast<std::uint32_t>(r);
+  return rank;
+}
+
+}  // namespace
+
+bound_rules bind(const ir::module& m, dataset& data) {
+  bound_rules b;
+  for (const std::string& t : m.texts) b.texts.push_back(data.strings.intern(t));
+  b.text_sets.resize(m.int_sets.size());
+  auto bind_sets = [&](const ir::program& prog) {
+    for (const ir::instr& in : prog.code) {
+      if (in.code != op::in_text) continue;
+      b.text_sets[in.b].clear();
+      for (const std::int64_t v : m.int_sets[in.b]) b.text_sets[in.b].push_back(b.texts[static_cast<std::size_t>(v)]);
+    }
+  };
+  bind_sets(m.main);
+  for (const ir::program& prog : m.events) bind_sets(prog);
   std::uint32_t max_field = 0;
   for (const field_slots& f : data.fields) max_field = std::max(max_field, f.field + 1);
-  field_columns_.resize(max_field);
-  column_dense_.resize(max_field);
+  b.columns.resize(max_field);
+  b.dense.resize(max_field);
   for (const field_slots& f : data.fields) {
-    auto& by_offset = field_columns_[f.field];
+    auto& by_offset = b.columns[f.field];
     by_offset.assign(static_cast<std::size_t>(m.lookback + 1), nullptr);
-    auto& dense = column_dense_[f.field];
+    auto& dense = b.dense[f.field];
     dense.assign(static_cast<std::size_t>(m.lookback + 1), false);
     for (std::size_t s = 0; s < f.offsets.size(); ++s) {
       const auto offset = static_cast<std::size_t>(f.offsets[s]);
       by_offset[offset] = &f.columns[s];
-      const auto& st = f.columns[s].state;
       // A column without a missing value can share the all-present state: the operations
       // on it then skip their per-account state pass.
-      dense[offset] = std::all_of(st.begin(), st.end(), [](std::uint8_t x) { return x == ir::present; });
+      dense[offset] = all_present(f.columns[s].state);
     }
   }
   std::uint32_t max_stream = 0;
   for (const event_table& t : data.streams) max_stream = std::max(max_stream, t.stream + 1);
-  stream_slot_.assign(max_stream, -1);
-  for (std::size_t s = 0; s < data.streams.size(); ++s) stream_slot_[data.streams[s].stream] = static_cast<int>(s);
+  b.stream_slot.assign(max_stream, -1);
+  for (std::size_t s = 0; s < data.streams.size(); ++s) b.stream_slot[data.streams[s].stream] = static_cast<int>(s);
+  b.text_rank = rank_texts(m, data, b.stream_slot);
+  return b;
+}
+
+evaluator::evaluator(const ir::module& m, const dataset& data, const bound_rules& bound)
+    : m_(m), data_(data), bound_(bound) {
   regs_.resize(m.main.registers.size());
   event_regs_.resize(m.events.size());
-  text_sets_.resize(m.int_sets.size());
-  for (const ir::program* prog : {&m.main}) {
-    for (const ir::instr& in : prog->code) {
-      if (in.code != op::in_text) continue;
-      for (const std::int64_t v : m.int_sets[in.b]) text_sets_[in.b].push_back(texts_[static_cast<std::size_t>(v)]);
-    }
-  }
-  for (const ir::program& prog : m.events) {
-    for (const ir::instr& in : prog.code) {
-      if (in.code != op::in_text) continue;
-      text_sets_[in.b].clear();
-      for (const std::int64_t v : m.int_sets[in.b]) text_sets_[in.b].push_back(texts_[static_cast<std::size_t>(v)]);
-    }
-  }
+  stream_batches_.resize(data.streams.size());
 }
 
 value evaluator::get(std::uint32_t r, std::size_t k) const {
   const reg& x = regs_[r];
   value v;
   v.state = x.ps[k];
-  if (m_.main.registers[r] == ir::rep::i64) v.i = x.pi[k];
-  else v.f = x.pf[k];
+  if (m_.main.registers[r] == ir::rep::i64)
+    v.i = x.pi[k];
+  else
+    v.f = x.pf[k];
   return v;
 }
 
@@ -172,33 +163,20 @@ std::size_t evaluator::count_holding(std::uint32_t r) const {
 void evaluator::run(std::size_t begin, std::size_t end) {
   begin_ = begin;
   end_ = end;
+  for (stream_batch& sb : stream_batches_) sb.ready = false;
   exec(m_.main, regs_, end - begin, false, 0);
 }
 
-void evaluator::run_event_program(std::uint32_t sub, std::size_t stream_slot) {
-  const ir::program& prog = m_.events[sub];
-  const event_table& t = data_.streams[stream_slot];
-  const std::size_t first = t.begin[begin_];
-  const std::size_t n = t.begin[end_] - first;
-  event_account_.resize(n);
-  for (std::size_t k = 0; k < end_ - begin_; ++k) {
-    for (std::size_t e = t.begin[begin_ + k]; e < t.begin[begin_ + k + 1]; ++e) {
-      event_account_[e - first] = static_cast<std::uint32_t>(k);
-    }
-  }
-  std::vector<reg>& regs = event_regs_[sub];
-  regs.resize(prog.registers.size());
-  exec(prog, regs, n, true, stream_slot);
-}
-
-void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_t n, bool events,
+NUDGE_VECTOR_CLONES void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_t n, bool events,
                      std::size_t stream_slot) {
   for (std::size_t r = 0; r < prog.registers.size(); ++r) {
     reg& x = regs[r];
     if (x.s.size() < n) {
       x.s.resize(n);
-      if (prog.registers[r] == ir::rep::i64) x.i.resize(n);
-      else x.f.resize(n);
+      if (prog.registers[r] == ir::rep::i64)
+        x.i.resize(n);
+      else
+        x.f.resize(n);
       x.filled = 0;
     }
   }
@@ -216,10 +194,11 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
     d.pi = d.i.data();
     d.pf = d.f.data();
     d.ps = ds;
+    d.constant = in.code == op::const_i || in.code == op::const_text || in.code == op::const_f;
     switch (in.code) {
       case op::const_i:
       case op::const_text: {
-        const std::int64_t v = in.code == op::const_text ? texts_[static_cast<std::size_t>(in.i)] : in.i;
+        const std::int64_t v = in.code == op::const_text ? bound_.texts[static_cast<std::size_t>(in.i)] : in.i;
         if (d.filled < n) {
           std::fill_n(d.i.data(), n, v);
           d.filled = n;
@@ -239,375 +218,267 @@ void evaluator::exec(const ir::program& prog, std::vector<reg>& regs, std::size_
         d.ps = all;
         break;
       case op::load_field: {
-        const slot_column* c = field_columns_[in.a][static_cast<std::size_t>(in.i)];
-        d.ps = column_dense_[in.a][static_cast<std::size_t>(in.i)] ? all : c->state.data() + begin_;
-        if (in.out == ir::rep::i64) d.pi = c->i.data() + begin_;
-        else d.pf = c->f.data() + begin_;
+        const slot_column* c = bound_.columns[in.a][static_cast<std::size_t>(in.i)];
+        d.ps = bound_.dense[in.a][static_cast<std::size_t>(in.i)] ? all : c->state.data() + begin_;
+        if (in.out == ir::rep::i64)
+          d.pi = c->i.data() + begin_;
+        else
+          d.pf = c->f.data() + begin_;
         break;
       }
-      case op::window_field: {
-        const auto& cols = field_columns_[in.a];
-        const bool floating = in.in == ir::rep::f64;
-        const bool out_f = in.out == ir::rep::f64;
-        const auto kind = static_cast<ir::agg>(in.b);
-        if (kind == ir::agg::avg || kind == ir::agg::sum) {
-          // Day by day over the whole batch: sequential reads, no per-account state.
-          window_sum_.assign(n, 0.0);
-          window_isum_.assign(n, 0);
-          window_n_.assign(n, 0);
-          for (std::int64_t day = in.i; day < in.i + in.window; ++day) {
-            const slot_column* c = cols[static_cast<std::size_t>(day)];
-            const std::uint8_t* st = c->state.data() + begin_;
-            auto add_day = [&](const auto* v, auto& sums) {
-              for (std::size_t k = 0; k < n; ++k) {
-                const bool p = st[k] == ir::present;
-                sums[k] += p ? v[k] : 0;
-                window_n_[k] += p ? 1 : 0;
-              }
-            };
-            if (floating) add_day(c->f.data() + begin_, window_sum_);
-            else add_day(c->i.data() + begin_, window_isum_);
-          }
-          for (std::size_t k = 0; k < n; ++k) {
-            const std::int64_t count = window_n_[k];
-            if (count == 0 && kind == ir::agg::avg) {
-              ds[k] = ir::unknown;
-              continue;
-            }
-            ds[k] = ir::present;
-            if (out_f) {
-              const double total = floating ? window_sum_[k] : static_cast<double>(window_isum_[k]);
-              d.f[k] = kind == ir::agg::sum ? total : total / static_cast<double>(count);
-            } else {
-              d.i[k] = kind == ir::agg::sum ? window_isum_[k] : div_round(window_isum_[k], count);
-            }
-          }
-          break;
-        }
-        for (std::size_t k = 0; k < n; ++k) {
-          accumulator acc{static_cast<ir::agg>(in.b), floating};
-          for (std::int64_t day = in.i; day < in.i + in.window; ++day) {
-            const slot_column* c = cols[static_cast<std::size_t>(day)];
-            if (c->state[begin_ + k] != ir::present) continue;
-            if (floating) acc.add_f(c->f[begin_ + k]);
-            else acc.add_i(c->i[begin_ + k]);
-          }
-          acc.store(out_f, d.i.data(), d.f.data(), ds, k);
-        }
+      case op::window_field:
+        window_field(in, d, n, all);
         break;
-      }
-      case op::window_regs: {
-        const auto& list = m_.int_sets[in.sub];
-        const bool floating = in.in == ir::rep::f64;
-        const bool out_f = in.out == ir::rep::f64;
-        for (std::size_t k = 0; k < n; ++k) {
-          accumulator acc{static_cast<ir::agg>(in.b), floating};
-          for (const std::int64_t r : list) {
-            const reg& x = regs[static_cast<std::size_t>(r)];
-            if (x.ps[k] != ir::present) continue;
-            if (floating) acc.add_f(x.pf[k]);
-            else acc.add_i(x.pi[k]);
-          }
-          acc.store(out_f, d.i.data(), d.f.data(), ds, k);
-        }
+      case op::window_regs:
+        window_regs(in, regs, d, n, all);
         break;
-      }
       case op::load_event: {
         const event_table& t = data_.streams[stream_slot];
         const std::size_t first = t.begin[begin_];
         d.ps = t.state[in.a].data() + first;
-        if (in.out == ir::rep::i64) d.pi = t.i[in.a].data() + first;
-        else d.pf = t.f[in.a].data() + first;
+        if (in.out == ir::rep::i64)
+          d.pi = t.i[in.a].data() + first;
+        else
+          d.pf = t.f[in.a].data() + first;
         break;
       }
       case op::outer: {
+        // The event's account's value of a main-program register.
         const reg& src = regs_[in.a];
+        const std::uint32_t* account = stream_batches_[stream_slot].account.data();
         for (std::size_t e = 0; e < n; ++e) {
-          const std::uint32_t k = event_account_[e];
+          const std::uint32_t k = account[e];
           ds[e] = src.ps[k];
-          if (in.out == ir::rep::i64) d.i[e] = src.pi[k];
-          else d.f[e] = src.pf[k];
+          if (in.out == ir::rep::i64)
+            d.i[e] = src.pi[k];
+          else
+            d.f[e] = src.pf[k];
         }
         break;
       }
-      case op::event_agg: event_aggregate(in, d, n); break;
+      case op::event_agg:
+        event_aggregate(in, d, n, all);
+        break;
       default: {
         const reg& a = regs[in.a];
         const reg* b = in.b != ir::none && in.code != op::in_i && in.code != op::in_f && in.code != op::in_text
                            ? &regs[in.b]
                            : nullptr;
+        // Local pointers: the loops write states through uint8_t pointers, which may alias
+        // anything, so reading through the registers' members would reload them every step
+        // and keep the loops from vectorising.
         const std::uint8_t* as = a.ps;
+        const std::int64_t* ai = a.pi;
+        const double* af = a.pf;
+        const std::uint8_t* bs = b != nullptr ? b->ps : nullptr;
+        const std::int64_t* bi = b != nullptr ? b->pi : nullptr;
+        const double* bf = b != nullptr ? b->pf : nullptr;
+        std::int64_t* const oi = d.i.data();
+        double* const of = d.f.data();
         auto unary_state = [&] { d.ps = as; };
         auto binary_state = [&] {
-          if (as == all && b->ps == all) {
+          if (as == all && bs == all) {
             std::copy_n(all, n, ds);  // may still turn unknown below (division by zero)
             return;
           }
-          for (std::size_t k = 0; k < n; ++k) ds[k] = combine(as[k], b->ps[k]);
+          for (std::size_t k = 0; k < n; ++k) ds[k] = combine(as[k], bs[k]);
         };
         // Three-valued `and` (dominant = false) and `or` (dominant = true): a present dominant
-        // value decides the result whatever the other side is; otherwise unknown wins.
+        // value decides the result whatever the other side is; two present values give the
+        // plain result; anything else is unknown. Branch-free, so the loop vectorises.
         auto kleene = [&](bool dominant) {
-          const std::int64_t win = dominant ? 1 : 0;
-          if (as == all && b->ps == all) {
+          if (as == all && bs == all) {
             d.ps = all;
-            for (std::size_t k = 0; k < n; ++k) d.i[k] = dominant ? (a.pi[k] | b->pi[k]) : (a.pi[k] & b->pi[k]);
+            for (std::size_t k = 0; k < n; ++k) oi[k] = dominant ? (ai[k] | bi[k]) : (ai[k] & bi[k]);
             return;
           }
+          const std::int64_t* x = ai;
+          const std::int64_t* y = bi;
+          const std::uint8_t* xs = as;
+          const std::uint8_t* ys = bs;
           for (std::size_t k = 0; k < n; ++k) {
-            const bool ad = as[k] == ir::present && (a.pi[k] != 0) == dominant;
-            const bool bd = b->ps[k] == ir::present && (b->pi[k] != 0) == dominant;
-            if (ad || bd) {
-              ds[k] = ir::present;
-              d.i[k] = win;
-            } else {
-              ds[k] = as[k] == ir::present && b->ps[k] == ir::present ? ir::present : ir::unknown;
-              d.i[k] = 1 - win;
-            }
+            const bool xp = xs[k] == ir::present;
+            const bool yp = ys[k] == ir::present;
+            const bool xd = xp & ((x[k] != 0) == dominant);
+            const bool yd = yp & ((y[k] != 0) == dominant);
+            const bool decided = xd | yd;
+            const bool both = xp & yp;
+            ds[k] = decided | both ? ir::present : ir::unknown;
+            // Decided: the dominant value; both present and undecided: the other value.
+            oi[k] = decided == dominant ? 1 : 0;
           }
         };
         // For operations that never add unknowns: share the inputs' all-present state.
         auto pure_binary_state = [&] {
-          if (as == all && b->ps == all) {
+          if (as == all && bs == all) {
             d.ps = all;
             return;
           }
-          for (std::size_t k = 0; k < n; ++k) ds[k] = combine(as[k], b->ps[k]);
+          for (std::size_t k = 0; k < n; ++k) ds[k] = combine(as[k], bs[k]);
         };
         switch (in.code) {
           case op::to_f:
             unary_state();
-            for (std::size_t k = 0; k < n; ++k) d.f[k] = static_cast<double>(a.pi[k]);
+            for (std::size_t k = 0; k < n; ++k) of[k] = static_cast<double>(ai[k]);
             break;
-          case op::neg_i: unary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = -a.pi[k]; break;
-          case op::neg_f: unary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = -a.pf[k]; break;
-          case op::abs_i: unary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] < 0 ? -a.pi[k] : a.pi[k]; break;
-          case op::abs_f: unary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = std::fabs(a.pf[k]); break;
-          case op::add_i: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] + b->pi[k]; break;
-          case op::sub_i: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] - b->pi[k]; break;
-          case op::mul_i: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] * b->pi[k]; break;
-          case op::add_f: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = a.pf[k] + b->pf[k]; break;
-          case op::sub_f: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = a.pf[k] - b->pf[k]; break;
-          case op::mul_f: pure_binary_state(); for (std::size_t k = 0; k < n; ++k) d.f[k] = a.pf[k] * b->pf[k]; break;
+          case op::neg_i:
+            unary_state();
+            for (std::size_t k = 0; k < n; ++k) oi[k] = -ai[k];
+            break;
+          case op::neg_f:
+            unary_state();
+            for (std::size_t k = 0; k < n; ++k) of[k] = -af[k];
+            break;
+          case op::abs_i:
+            unary_state();
+            for (std::size_t k = 0; k < n; ++k) oi[k] = ai[k] < 0 ? -ai[k] : ai[k];
+            break;
+          case op::abs_f:
+            unary_state();
+            for (std::size_t k = 0; k < n; ++k) of[k] = std::fabs(af[k]);
+            break;
+          case op::add_i:
+            pure_binary_state();
+            for (std::size_t k = 0; k < n; ++k) oi[k] = ai[k] + bi[k];
+            break;
+          case op::sub_i:
+            pure_binary_state();
+            for (std::size_t k = 0; k < n; ++k) oi[k] = ai[k] - bi[k];
+            break;
+          case op::mul_i:
+            pure_binary_state();
+            for (std::size_t k = 0; k < n; ++k) oi[k] = ai[k] * bi[k];
+            break;
+          case op::add_f:
+            pure_binary_state();
+            for (std::size_t k = 0; k < n; ++k) of[k] = af[k] + bf[k];
+            break;
+          case op::sub_f:
+            pure_binary_state();
+            for (std::size_t k = 0; k < n; ++k) of[k] = af[k] - bf[k];
+            break;
+          case op::mul_f:
+            pure_binary_state();
+            for (std::size_t k = 0; k < n; ++k) of[k] = af[k] * bf[k];
+            break;
           case op::div_f:
             binary_state();
             for (std::size_t k = 0; k < n; ++k) {
-              if (b->pf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
-              d.f[k] = b->pf[k] != 0 ? a.pf[k] / b->pf[k] : 0;
+              if (bf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
+              of[k] = bf[k] != 0 ? af[k] / bf[k] : 0;
             }
             break;
           case op::ratio:
             binary_state();
             for (std::size_t k = 0; k < n; ++k) {
-              if (b->pi[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
-              d.f[k] = b->pi[k] != 0 ? static_cast<double>(a.pi[k]) / static_cast<double>(b->pi[k]) : 0;
+              if (bi[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
+              of[k] = bi[k] != 0 ? static_cast<double>(ai[k]) / static_cast<double>(bi[k]) : 0;
             }
             break;
           case op::money_mul:
             pure_binary_state();
-            for (std::size_t k = 0; k < n; ++k) d.i[k] = round_half_away(static_cast<double>(a.pi[k]) * b->pf[k]);
+            for (std::size_t k = 0; k < n; ++k) oi[k] = round_half_away(static_cast<double>(ai[k]) * bf[k]);
             break;
           case op::money_div:
             binary_state();
             for (std::size_t k = 0; k < n; ++k) {
-              if (b->pf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
-              d.i[k] = b->pf[k] != 0 ? round_half_away(static_cast<double>(a.pi[k]) / b->pf[k]) : 0;
+              if (bf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
+              oi[k] = bf[k] != 0 ? round_half_away(static_cast<double>(ai[k]) / bf[k]) : 0;
             }
             break;
-#define NUDGE_CMP(OP, FIELD, EXPR)                                                              \
-  case op::OP:                                                                                  \
-    if (as == all && b->ps == all) {                                                            \
-      d.ps = all;                                                                               \
-    } else {                                                                                    \
-      for (std::size_t k = 0; k < n; ++k) {                                                     \
-        ds[k] = as[k] == ir::present && b->ps[k] == ir::present ? ir::present : ir::unknown;    \
-      }                                                                                         \
-    }                                                                                           \
-    for (std::size_t k = 0; k < n; ++k) d.i[k] = (a.FIELD[k] EXPR b->FIELD[k]) ? 1 : 0;         \
+// A comparison: present where both sides are; against a constant, the constant is read once.
+#define NUDGE_CMP(OP, A, B, EXPR)                                                         \
+  case op::OP:                                                                            \
+    if (as == all && bs == all) {                                                         \
+      d.ps = all;                                                                         \
+    } else {                                                                              \
+      for (std::size_t k = 0; k < n; ++k) {                                               \
+        ds[k] = as[k] == ir::present && bs[k] == ir::present ? ir::present : ir::unknown; \
+      }                                                                                   \
+    }                                                                                     \
+    if (b->constant) {                                                                    \
+      const auto c = B[0];                                                                \
+      for (std::size_t k = 0; k < n; ++k) oi[k] = (A[k] EXPR c) ? 1 : 0;                  \
+    } else {                                                                              \
+      for (std::size_t k = 0; k < n; ++k) oi[k] = (A[k] EXPR B[k]) ? 1 : 0;               \
+    }                                                                                     \
     break;
-          NUDGE_CMP(eq_i, pi, ==)
-          NUDGE_CMP(ne_i, pi, !=)
-          NUDGE_CMP(lt_i, pi, <)
-          NUDGE_CMP(le_i, pi, <=)
-          NUDGE_CMP(gt_i, pi, >)
-          NUDGE_CMP(ge_i, pi, >=)
-          NUDGE_CMP(eq_f, pf, ==)
-          NUDGE_CMP(ne_f, pf, !=)
-          NUDGE_CMP(lt_f, pf, <)
-          NUDGE_CMP(le_f, pf, <=)
-          NUDGE_CMP(gt_f, pf, >)
-          NUDGE_CMP(ge_f, pf, >=)
+            NUDGE_CMP(eq_i, ai, bi, ==)
+            NUDGE_CMP(ne_i, ai, bi, !=)
+            NUDGE_CMP(lt_i, ai, bi, <)
+            NUDGE_CMP(le_i, ai, bi, <=)
+            NUDGE_CMP(gt_i, ai, bi, >)
+            NUDGE_CMP(ge_i, ai, bi, >=)
+            NUDGE_CMP(eq_f, af, bf, ==)
+            NUDGE_CMP(ne_f, af, bf, !=)
+            NUDGE_CMP(lt_f, af, bf, <)
+            NUDGE_CMP(le_f, af, bf, <=)
+            NUDGE_CMP(gt_f, af, bf, >)
+            NUDGE_CMP(ge_f, af, bf, >=)
 #undef NUDGE_CMP
           case op::in_i:
           case op::in_text: {
-            const std::vector<std::int64_t>& set = in.code == op::in_text ? text_sets_[in.b] : m_.int_sets[in.b];
+            const std::vector<std::int64_t>& set = in.code == op::in_text ? bound_.text_sets[in.b] : m_.int_sets[in.b];
             present_state(as, ds, d, all, n);
-            // Element by element of the (small) set: each pass is a plain vectorisable loop.
-            std::fill_n(d.i.data(), n, 0);
-            for (const std::int64_t v : set) {
-              for (std::size_t k = 0; k < n; ++k) d.i[k] |= a.pi[k] == v ? 1 : 0;
-            }
+            in_set(a.pi, set, oi, n);
             break;
           }
           case op::in_f: {
-            const auto& set = m_.float_sets[in.b];
             present_state(as, ds, d, all, n);
-            std::fill_n(d.i.data(), n, 0);
-            for (const double v : set) {
-              for (std::size_t k = 0; k < n; ++k) d.i[k] |= a.pf[k] == v ? 1 : 0;
-            }
+            in_set(a.pf, m_.float_sets[in.b], oi, n);
             break;
           }
-          case op::logical_and: kleene(false); break;
-          case op::logical_or: kleene(true); break;
+          case op::logical_and:
+            kleene(false);
+            break;
+          case op::logical_or:
+            kleene(true);
+            break;
           case op::logical_not:
             present_state(as, ds, d, all, n);
-            for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] == 0 ? 1 : 0;
+            for (std::size_t k = 0; k < n; ++k) oi[k] = ai[k] == 0 ? 1 : 0;
             break;
           case op::coalesce:
             for (std::size_t k = 0; k < n; ++k) {
               const bool use_a = as[k] == ir::present;
-              ds[k] = use_a ? static_cast<std::uint8_t>(ir::present) : b->ps[k];
-              if (in.out == ir::rep::i64) d.i[k] = use_a ? a.pi[k] : b->pi[k];
-              else d.f[k] = use_a ? a.pf[k] : b->pf[k];
+              ds[k] = use_a ? static_cast<std::uint8_t>(ir::present) : bs[k];
+              if (in.out == ir::rep::i64)
+                oi[k] = use_a ? ai[k] : bi[k];
+              else
+                of[k] = use_a ? af[k] : bf[k];
             }
             break;
           case op::present:
             d.ps = all;
-            for (std::size_t k = 0; k < n; ++k) d.i[k] = as[k] == ir::present ? 1 : 0;
+            for (std::size_t k = 0; k < n; ++k) oi[k] = as[k] == ir::present ? 1 : 0;
             break;
           case op::days_until:
             unary_state();
-            for (std::size_t k = 0; k < n; ++k) d.i[k] = a.pi[k] - (static_cast<std::int64_t>(as_of) - in.i);
+            for (std::size_t k = 0; k < n; ++k) oi[k] = ai[k] - (static_cast<std::int64_t>(as_of) - in.i);
             break;
           case op::days_since:
             unary_state();
-            for (std::size_t k = 0; k < n; ++k) d.i[k] = (static_cast<std::int64_t>(as_of) - in.i) - a.pi[k];
+            for (std::size_t k = 0; k < n; ++k) oi[k] = (static_cast<std::int64_t>(as_of) - in.i) - ai[k];
             break;
           case op::share:
             binary_state();
             for (std::size_t k = 0; k < n; ++k) {
-              if (b->pf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
-              d.f[k] = b->pf[k] != 0 ? std::clamp(a.pf[k] / b->pf[k], 0.0, 1.0) : 0;
+              if (bf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
+              of[k] = bf[k] != 0 ? std::clamp(af[k] / bf[k], 0.0, 1.0) : 0;
             }
             break;
           case op::pct_change:
             binary_state();
             for (std::size_t k = 0; k < n; ++k) {
-              if (b->pf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
-              d.f[k] = b->pf[k] != 0 ? (a.pf[k] - b->pf[k]) / std::fabs(b->pf[k]) : 0;
+              if (bf[k] == 0 && ds[k] == ir::present) ds[k] = ir::unknown;
+              of[k] = bf[k] != 0 ? (af[k] - bf[k]) / std::fabs(bf[k]) : 0;
             }
             break;
-          default: break;
+          default:
+            break;
         }
       }
     }
-  }
-}
-
-void evaluator::event_aggregate(const ir::instr& in, reg& out, std::size_t n) {
-  const int slot = in.a < stream_slot_.size() ? stream_slot_[in.a] : -1;
-  const event_table& t = data_.streams[static_cast<std::size_t>(slot)];
-  if (in.sub != ir::none) run_event_program(in.sub, static_cast<std::size_t>(slot));
-  const std::uint32_t pred = in.sub != ir::none ? m_.events[in.sub].code.back().dst : ir::none;
-  const std::size_t first = t.begin[begin_];
-  const day_number newest = static_cast<day_number>(data_.as_of - in.i);
-  const day_number oldest = static_cast<day_number>(newest - in.window + 1);
-  const auto kind = static_cast<ir::agg>(in.b);
-  const bool floating = in.in == ir::rep::f64;
-  const bool out_f = in.out == ir::rep::f64;
-  std::vector<std::pair<std::int64_t, std::int64_t>> freq;  // value, count
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t a = begin_ + k;
-    // Accounts have few events each: a linear scan beats a binary search.
-    auto lo = t.day.begin() + t.begin[a];
-    auto hi = t.day.begin() + t.begin[a + 1];
-    while (lo != hi && *lo < oldest) ++lo;
-    auto end = lo;
-    while (end != hi && *end <= newest) ++end;
-    hi = end;
-    if (kind == ir::agg::count && pred == ir::none) {
-      out.s[k] = ir::present;
-      out.i[k] = hi - lo;
-      continue;
-    }
-    const auto from = static_cast<std::size_t>(lo - t.day.begin());
-    const auto to = static_cast<std::size_t>(hi - t.day.begin());
-    if (kind == ir::agg::count) {
-      // Counting matches of a `where`: no accumulator, one test per event.
-      const reg& p = event_regs_[in.sub][pred];
-      std::int64_t count = 0;
-      for (std::size_t e = from; e < to; ++e) count += (p.ps[e - first] == ir::present) & (p.pi[e - first] != 0);
-      out.s[k] = ir::present;
-      out.i[k] = count;
-      continue;
-    }
-    if ((kind == ir::agg::sum || kind == ir::agg::avg) && pred == ir::none && floating && out_f) {
-      // Sums and averages of a number field, the common case (reply hours...).
-      const double* v = t.f[in.c].data();
-      const std::uint8_t* st = t.state[in.c].data();
-      double sum = 0;
-      std::int64_t count = 0;
-      for (std::size_t e = from; e < to; ++e) {
-        const bool present = st[e] == ir::present;
-        sum += present ? v[e] : 0.0;
-        count += present ? 1 : 0;
-      }
-      if (count == 0 && kind == ir::agg::avg) {
-        out.s[k] = ir::unknown;
-        continue;
-      }
-      out.s[k] = ir::present;
-      out.f[k] = kind == ir::agg::sum ? sum : sum / static_cast<double>(count);
-      continue;
-    }
-    accumulator acc{kind, floating};
-    freq.clear();
-    for (auto it = lo; it != hi; ++it) {
-      const auto e = static_cast<std::size_t>(it - t.day.begin());
-      if (pred != ir::none) {
-        const reg& p = event_regs_[in.sub][pred];
-        if (p.ps[e - first] != ir::present || p.pi[e - first] == 0) continue;
-      }
-      if (kind == ir::agg::count) {
-        ++acc.n;
-        continue;
-      }
-      if (t.state[in.c][e] != ir::present) continue;
-      if (kind == ir::agg::most_frequent) {
-        const std::int64_t v = t.i[in.c][e];
-        auto f = std::find_if(freq.begin(), freq.end(), [&](const auto& x) { return x.first == v; });
-        if (f == freq.end()) freq.emplace_back(v, 1);
-        else ++f->second;
-      } else if (floating) {
-        acc.add_f(t.f[in.c][e]);
-      } else {
-        acc.add_i(t.i[in.c][e]);
-      }
-    }
-    if (kind == ir::agg::most_frequent) {
-      if (freq.empty()) {
-        out.s[k] = ir::unknown;
-        continue;
-      }
-      // The most common value; a tie goes to the smallest (texts by their strings).
-      auto smaller = [&](std::int64_t x, std::int64_t y) {
-        return in.text ? data_.strings.at(static_cast<std::uint32_t>(x)) < data_.strings.at(static_cast<std::uint32_t>(y))
-                       : x < y;
-      };
-      auto best = freq.begin();
-      for (auto f = freq.begin() + 1; f != freq.end(); ++f) {
-        if (f->second > best->second || (f->second == best->second && smaller(f->first, best->first))) best = f;
-      }
-      out.s[k] = ir::present;
-      out.i[k] = best->first;
-      continue;
-    }
-    std::int64_t oi = 0;
-    double of = 0;
-    acc.finish(out_f, oi, of, out.s[k]);
-    if (out_f) out.f[k] = of;
-    else out.i[k] = oi;
   }
 }
 

@@ -9,6 +9,16 @@
 #include "compiler/ir.hpp"
 #include "runtime/dataset.hpp"
 
+// The evaluator's loops are compiled twice, for any x86-64 and for x86-64-v3 (AVX2); the
+// dynamic loader picks the version the CPU supports when the program starts. 64-bit
+// integer comparisons, the bulk of conditions, only vectorise with SSE4 and later.
+// Helpers the cloned loops call are always inlined, so that they are compiled twice too.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NUDGE_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
+#else
+#define NUDGE_VECTOR_CLONES
+#endif
+
 namespace nudge::runtime {
 
 struct value {
@@ -17,10 +27,27 @@ struct value {
   double f = 0;
 };
 
+// What every evaluator over one dataset shares, computed once per night by bind(): the
+// module's text constants as ids in the dataset's string pool, the loaded columns by
+// field and day offset and whether each has no missing value, and the order of the texts
+// that most_frequent compares on a tie.
+struct bound_rules {
+  std::vector<std::uint32_t> texts;                    // ir::module::texts -> string id
+  std::vector<std::vector<std::int64_t>> text_sets;   // in_text sets, as string ids
+  std::vector<int> stream_slot;                        // schema stream -> dataset::streams index
+  std::vector<std::vector<const slot_column*>> columns;  // schema field -> day offset -> column
+  std::vector<std::vector<bool>> dense;                // the same: every value is present
+  std::vector<std::uint32_t> text_rank;                // string id -> rank of its text
+};
+
+// Interns the module's text constants in the dataset's pool (so text compares by id) and
+// computes the rest of bound_rules.
+bound_rules bind(const ir::module& m, dataset& data);
+
 class evaluator {
  public:
-  // `texts` maps ir::module::texts to ids in the dataset's string pool (see bind_texts).
-  evaluator(const ir::module& m, const dataset& data, std::vector<std::uint32_t> texts);
+  // `bound` comes from bind(m, data) and must outlive the evaluator.
+  evaluator(const ir::module& m, const dataset& data, const bound_rules& bound);
 
   // Evaluates accounts [begin, end); registers then hold their values.
   void run(std::size_t begin, std::size_t end);
@@ -47,34 +74,46 @@ class evaluator {
     const double* pf = nullptr;
     const std::uint8_t* ps = nullptr;
     std::size_t filled = 0;  // constants: how many values are already filled in
+    bool constant = false;   // every value is the same present constant: operations read pi[0] / pf[0]
+  };
+
+  // The batch's events of one stream, shared by every aggregate over it: each event's
+  // account in the batch and its age in days (as-of date minus its date).
+  struct stream_batch {
+    std::size_t first = 0;  // index of the batch's first event in the stream
+    std::size_t count = 0;
+    std::vector<std::uint32_t> account;
+    std::vector<std::uint32_t> age;
+    bool ready = false;
   };
 
   static void present_state(const std::uint8_t* as, std::uint8_t* ds, reg& d, const std::uint8_t* all, std::size_t n);
 
   void exec(const ir::program& prog, std::vector<reg>& regs, std::size_t n, bool events, std::size_t stream);
-  void event_aggregate(const ir::instr& in, reg& out, std::size_t n);
+  void window_field(const ir::instr& in, reg& d, std::size_t n, const std::uint8_t* all);
+  void window_regs(const ir::instr& in, const std::vector<reg>& regs, reg& d, std::size_t n, const std::uint8_t* all);
+  void event_aggregate(const ir::instr& in, reg& out, std::size_t n, const std::uint8_t* all);
+  void most_frequent(const ir::instr& in, const event_table& t, const stream_batch& sb, reg& out, std::size_t n);
+  const stream_batch& events_of(std::size_t slot);
   void run_event_program(std::uint32_t sub, std::size_t stream_slot);
 
   const ir::module& m_;
   const dataset& data_;
-  std::vector<std::uint32_t> texts_;
-  std::vector<int> stream_slot_;  // schema stream index -> dataset::streams index
-  std::vector<std::vector<const slot_column*>> field_columns_;  // schema field -> offset -> column
-  std::vector<std::vector<bool>> column_dense_;                 // the same, true when every value is present
+  const bound_rules& bound_;
   std::vector<reg> regs_;
   std::vector<std::vector<reg>> event_regs_;  // per event program (constants stay filled)
-  std::vector<std::uint32_t> event_account_;  // per event of the batch: its account in the batch
+  std::vector<stream_batch> stream_batches_;  // per dataset stream
   std::vector<std::uint8_t> all_present_;
-  std::vector<double> window_sum_;        // scratch for windows over snapshot fields
-  std::vector<std::int64_t> window_isum_;
-  std::vector<std::int64_t> window_n_;
   std::vector<std::uint8_t> event_all_present_;
-  std::vector<std::vector<std::int64_t>> text_sets_;  // in_text sets, as ids in the string pool
+  // Scratch for aggregates: per account sums, counts, and per event the ones that count.
+  std::vector<double> scratch_f_;
+  std::vector<std::int64_t> scratch_i_;
+  std::vector<std::int64_t> scratch_n_;
+  std::vector<std::uint8_t> keep_;
+  std::vector<double> masked_f_;
+  std::vector<std::int64_t> masked_i_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
 };
-
-// Interns the module's text constants in the dataset's pool, so text compares by id.
-std::vector<std::uint32_t> bind_texts(const ir::module& m, dataset& data);
 
 }  // namespace nudge::runtime

@@ -25,7 +25,7 @@ class explainer {
  public:
   explainer(const compiler::rule_set& rules, const compiler::program& p, const ir::module& m, dataset& data,
             std::size_t account)
-      : rules_(rules), p_(p), m_(m), data_(data), ev_(m, data, bind_texts(m, data)), ctx_{p, data.strings} {
+      : rules_(rules), p_(p), m_(m), data_(data), bound_(bind(m, data)), ev_(m, data, bound_), ctx_{p, data.strings} {
     ev_.run(account, account + 1);
     for (std::size_t i = 0; i < m.main.code.size(); ++i) def_[m.main.code[i].dst] = i;
     locale_ = "en";
@@ -180,6 +180,7 @@ class explainer {
   const compiler::program& p_;
   const ir::module& m_;
   dataset& data_;
+  bound_rules bound_;
   evaluator ev_;
   format_context ctx_;
   std::map<std::uint32_t, std::size_t> def_;

@@ -165,7 +165,7 @@ std::string task_csv_header() {
 night_summary run_night(const compiler::rule_set& rules, const compiler::program& checked, const ir::module& m,
                         dataset& data, const night_options& options, std::ostream* jsonl, std::ostream* csv) {
   const auto started = std::chrono::steady_clock::now();
-  const std::vector<std::uint32_t> texts = bind_texts(m, data);
+  const bound_rules bound = bind(m, data);
   const renderer render(rules, checked, m, data, options);
   const std::size_t n = data.accounts();
   const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, static_cast<unsigned>(n / options.batch + 1)));
@@ -176,7 +176,7 @@ night_summary run_night(const compiler::rule_set& rules, const compiler::program
     s.counts.play_candidates.assign(m.plays.size(), 0);
   }
   auto work = [&](unsigned t) {
-    evaluator ev(m, data, texts);
+    evaluator ev(m, data, bound);
     const std::size_t from = n * t / threads;
     const std::size_t to = n * (t + 1) / threads;
     for (std::size_t b = from; b < to; b += options.batch) {

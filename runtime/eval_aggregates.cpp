@@ -1,0 +1,288 @@
+// Aggregates over time: windows over snapshot days (day by day over the whole batch) and
+// aggregates over event streams (one flat pass over the batch's events, each adding into
+// its account's slot), so no loop runs per account over a handful of values.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "runtime/eval.hpp"
+
+namespace nudge::runtime {
+namespace {
+
+// Round-half-away integer division, for averages of money.
+std::int64_t div_round(std::int64_t sum, std::int64_t n) {
+  const std::int64_t q = sum / n;
+  const std::int64_t r = sum % n;
+  if (2 * (r < 0 ? -r : r) >= n) return q + (sum < 0 ? -1 : 1);
+  return q;
+}
+
+// Writes the aggregates of a batch into register `d`: per account `count` values whose
+// sum (sum, avg) or extreme (min, max) is in `fsum` (f64 values) or `isum` (i64 values).
+// A sum of nothing is 0; any other aggregate of nothing is unknown. Each case is one plain
+// loop without branches, and a batch where every account has values shares the
+// all-present state.
+template <typename Reg>
+[[gnu::always_inline]] inline void finish(ir::agg kind, bool floating, bool out_f, const std::int64_t* count, const double* fsum,
+            const std::int64_t* isum, Reg& d, std::size_t n, const std::uint8_t* all) {
+  double* of = d.f.data();
+  std::int64_t* oi = d.i.data();
+  std::uint8_t* os = d.s.data();
+  if (kind == ir::agg::avg) {
+    if (out_f) {
+      for (std::size_t k = 0; k < n; ++k) {
+        const double total = floating ? fsum[k] : static_cast<double>(isum[k]);
+        of[k] = total / static_cast<double>(count[k] > 0 ? count[k] : 1);
+      }
+    } else {
+      for (std::size_t k = 0; k < n; ++k) oi[k] = count[k] > 0 ? div_round(isum[k], count[k]) : 0;
+    }
+  } else if (out_f) {
+    for (std::size_t k = 0; k < n; ++k) of[k] = floating ? fsum[k] : static_cast<double>(isum[k]);
+  } else {
+    std::copy_n(isum, n, oi);
+  }
+  if (kind == ir::agg::sum) {
+    d.ps = all;
+    return;
+  }
+  std::int64_t empty = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    empty += count[k] == 0 ? 1 : 0;
+    os[k] = count[k] > 0 ? ir::present : ir::unknown;
+  }
+  if (empty == 0) d.ps = all;
+}
+
+template <typename T>
+T lowest() {
+  return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::min();
+}
+template <typename T>
+T highest() {
+  return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
+}
+
+}  // namespace
+
+NUDGE_VECTOR_CLONES void evaluator::window_field(const ir::instr& in, reg& d, std::size_t n, const std::uint8_t* all) {
+  const auto& cols = bound_.columns[in.a];
+  const auto& dense = bound_.dense[in.a];
+  const bool floating = in.in == ir::rep::f64;
+  const auto kind = static_cast<ir::agg>(in.b);
+  const auto first_day = static_cast<std::size_t>(in.i);
+  const auto end_day = static_cast<std::size_t>(in.i + in.window);
+  bool all_dense = true;
+  for (std::size_t day = first_day; day < end_day; ++day) all_dense = all_dense && dense[day];
+  scratch_n_.assign(n, all_dense ? in.window : 0);
+  std::int64_t* count = scratch_n_.data();
+  const bool extreme = kind == ir::agg::min || kind == ir::agg::max;
+  // Day by day over the batch: each pass reads one column sequentially.
+  auto run = [&](auto* acc, auto values_of) {
+    using T = std::remove_pointer_t<decltype(acc)>;
+    const T start = !extreme ? T{0} : kind == ir::agg::min ? highest<T>() : lowest<T>();
+    std::fill_n(acc, n, start);
+    for (std::size_t day = first_day; day < end_day; ++day) {
+      const slot_column* c = cols[day];
+      const T* v = values_of(c) + begin_;
+      if (dense[day] && !extreme) {
+        for (std::size_t k = 0; k < n; ++k) acc[k] += v[k];
+        if (!all_dense) {
+          for (std::size_t k = 0; k < n; ++k) ++count[k];
+        }
+        continue;
+      }
+      const std::uint8_t* st = c->state.data() + begin_;
+      for (std::size_t k = 0; k < n; ++k) {
+        const bool p = dense[day] || st[k] == ir::present;
+        if (!extreme)
+          acc[k] += p ? v[k] : T{0};
+        else if (kind == ir::agg::min)
+          acc[k] = p && v[k] < acc[k] ? v[k] : acc[k];
+        else
+          acc[k] = p && v[k] > acc[k] ? v[k] : acc[k];
+        if (!all_dense) count[k] += p ? 1 : 0;
+      }
+    }
+  };
+  scratch_f_.resize(n);
+  scratch_i_.resize(n);
+  if (floating)
+    run(scratch_f_.data(), [](const slot_column* c) { return c->f.data(); });
+  else
+    run(scratch_i_.data(), [](const slot_column* c) { return c->i.data(); });
+  finish(kind, floating, in.out == ir::rep::f64, count, scratch_f_.data(), scratch_i_.data(), d, n, all);
+}
+
+NUDGE_VECTOR_CLONES void evaluator::window_regs(const ir::instr& in, const std::vector<reg>& regs, reg& d, std::size_t n,
+                            const std::uint8_t* all) {
+  const auto& list = m_.int_sets[in.sub];
+  const bool floating = in.in == ir::rep::f64;
+  const auto kind = static_cast<ir::agg>(in.b);
+  scratch_n_.assign(n, 0);
+  scratch_f_.resize(n);
+  scratch_i_.resize(n);
+  auto run = [&](auto* acc, auto values_of) {
+    using T = std::remove_pointer_t<decltype(acc)>;
+    const bool extreme = kind == ir::agg::min || kind == ir::agg::max;
+    std::fill_n(acc, n, !extreme ? T{0} : kind == ir::agg::min ? highest<T>() : lowest<T>());
+    for (const std::int64_t r : list) {
+      const reg& x = regs[static_cast<std::size_t>(r)];
+      const T* v = values_of(x);
+      for (std::size_t k = 0; k < n; ++k) {
+        const bool p = x.ps[k] == ir::present;
+        if (!extreme)
+          acc[k] += p ? v[k] : T{0};
+        else if (kind == ir::agg::min)
+          acc[k] = p && v[k] < acc[k] ? v[k] : acc[k];
+        else
+          acc[k] = p && v[k] > acc[k] ? v[k] : acc[k];
+        scratch_n_[k] += p ? 1 : 0;
+      }
+    }
+  };
+  if (floating)
+    run(scratch_f_.data(), [](const reg& x) { return x.pf; });
+  else
+    run(scratch_i_.data(), [](const reg& x) { return x.pi; });
+  finish(kind, floating, in.out == ir::rep::f64, scratch_n_.data(), scratch_f_.data(), scratch_i_.data(), d, n, all);
+}
+
+const evaluator::stream_batch& evaluator::events_of(std::size_t slot) {
+  stream_batch& sb = stream_batches_[slot];
+  if (sb.ready) return sb;
+  const event_table& t = data_.streams[slot];
+  const std::size_t n = end_ - begin_;
+  sb.first = t.begin[begin_];
+  sb.count = t.begin[end_] - sb.first;
+  // Each event's account: mark where each account's events start, then a running sum.
+  sb.account.assign(sb.count + 1, 0);
+  for (std::size_t k = 1; k < n; ++k) sb.account[t.begin[begin_ + k] - sb.first] += 1;
+  std::uint32_t running = 0;
+  for (std::size_t e = 0; e < sb.count; ++e) {
+    running += sb.account[e];
+    sb.account[e] = running;
+  }
+  sb.age.resize(sb.count);
+  const day_number* day = t.day.data() + sb.first;
+  const auto as_of = static_cast<std::uint32_t>(data_.as_of);
+  for (std::size_t e = 0; e < sb.count; ++e) sb.age[e] = as_of - static_cast<std::uint32_t>(day[e]);
+  sb.ready = true;
+  return sb;
+}
+
+void evaluator::run_event_program(std::uint32_t sub, std::size_t stream_slot) {
+  const ir::program& prog = m_.events[sub];
+  std::vector<reg>& regs = event_regs_[sub];
+  regs.resize(prog.registers.size());
+  exec(prog, regs, events_of(stream_slot).count, true, stream_slot);
+}
+
+namespace {
+
+// Per account k, over its events [begin[k] - first, begin[k + 1] - first): the sum (or,
+// for min and max, the extreme) of `masked` (each event's value where it is kept, else
+// `start`), and how many events were kept. The accumulator stays in a register: adding
+// into memory would chain each event of an account to the store of the one before.
+template <ir::agg Kind, typename T>
+[[gnu::always_inline]] inline void segmented(const std::uint32_t* begin, std::size_t first, const std::uint8_t* keep,
+                                             const T* masked, std::size_t n, T start, T* acc, std::int64_t* count) {
+  for (std::size_t k = 0; k < n; ++k) {
+    T a = start;
+    std::int64_t kept = 0;
+    for (std::size_t e = begin[k] - first; e < begin[k + 1] - first; ++e) {
+      if constexpr (Kind == ir::agg::min) a = masked[e] < a ? masked[e] : a;
+      else if constexpr (Kind == ir::agg::max) a = masked[e] > a ? masked[e] : a;
+      else a += masked[e];
+      kept += keep[e];
+    }
+    acc[k] = a;
+    count[k] = kept;
+  }
+}
+
+}  // namespace
+
+NUDGE_VECTOR_CLONES void evaluator::event_aggregate(const ir::instr& in, reg& d, std::size_t n, const std::uint8_t* all) {
+  const auto slot = static_cast<std::size_t>(bound_.stream_slot[in.a]);
+  const event_table& t = data_.streams[slot];
+  const stream_batch& sb = events_of(slot);
+  if (in.sub != ir::none) run_event_program(in.sub, slot);
+  const reg* pred = in.sub != ir::none ? &event_regs_[in.sub][m_.events[in.sub].code.back().dst] : nullptr;
+  const auto kind = static_cast<ir::agg>(in.b);
+  const std::size_t events = sb.count;
+  // keep[e]: the event is in the window [in.i, in.i + window) days back, passes the
+  // `where`, and (for aggregates of a field) has a value.
+  keep_.assign(events + 4, 0);  // padded for segmented()
+  std::uint8_t* keep = keep_.data();
+  const std::uint32_t* age = sb.age.data();
+  const auto from = static_cast<std::uint32_t>(in.i);
+  const auto width = static_cast<std::uint32_t>(in.window);
+  for (std::size_t e = 0; e < events; ++e) keep[e] = age[e] - from < width ? 1 : 0;
+  if (pred != nullptr) {
+    for (std::size_t e = 0; e < events; ++e) keep[e] &= (pred->ps[e] == ir::present) & (pred->pi[e] != 0);
+  }
+  if (kind != ir::agg::count) {
+    const std::uint8_t* st = t.state[in.c].data() + sb.first;
+    for (std::size_t e = 0; e < events; ++e) keep[e] &= st[e] == ir::present ? 1 : 0;
+  }
+  if (kind == ir::agg::most_frequent) return most_frequent(in, t, sb, d, n);
+  const std::uint32_t* account = sb.account.data();
+  if (kind == ir::agg::count) {
+    std::fill_n(d.i.data(), n, 0);
+    for (std::size_t e = 0; e < events; ++e) d.i[account[e]] += keep[e];
+    d.ps = all;
+    return;
+  }
+  const bool floating = in.in == ir::rep::f64;
+  scratch_n_.resize(n);
+  std::int64_t* count = scratch_n_.data();
+  const std::uint32_t* offsets = t.begin.data() + begin_;
+  auto run = [&](auto* acc, const auto* v, auto& masked_store) {
+    using T = std::remove_pointer_t<decltype(acc)>;
+    const T start = kind == ir::agg::min ? highest<T>() : kind == ir::agg::max ? lowest<T>() : T{0};
+    masked_store.assign(events + 4, start);
+    T* masked = masked_store.data();
+    for (std::size_t e = 0; e < events; ++e) masked[e] = keep[e] != 0 ? v[e] : start;
+    switch (kind) {
+      case ir::agg::min: segmented<ir::agg::min>(offsets, sb.first, keep, masked, n, start, acc, count); break;
+      case ir::agg::max: segmented<ir::agg::max>(offsets, sb.first, keep, masked, n, start, acc, count); break;
+      default: segmented<ir::agg::sum>(offsets, sb.first, keep, masked, n, start, acc, count); break;
+    }
+  };
+  scratch_f_.resize(n);
+  scratch_i_.resize(n);
+  if (floating) run(scratch_f_.data(), t.f[in.c].data() + sb.first, masked_f_);
+  else run(scratch_i_.data(), t.i[in.c].data() + sb.first, masked_i_);
+  finish(kind, floating, in.out == ir::rep::f64, count, scratch_f_.data(), scratch_i_.data(), d, n, all);
+}
+
+void evaluator::most_frequent(const ir::instr& in, const event_table& t, const stream_batch& sb, reg& d,
+                              std::size_t n) {
+  const std::int64_t* v = t.i[in.c].data() + sb.first;
+  const std::uint8_t* keep = keep_.data();
+  // A tie goes to the smallest value: texts by their strings (their rank), enums by variant.
+  auto order = [&](std::int64_t x) -> std::int64_t {
+    return in.text ? static_cast<std::int64_t>(bound_.text_rank[static_cast<std::size_t>(x)]) : x;
+  };
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t lo = t.begin[begin_ + k] - sb.first;
+    const std::size_t hi = t.begin[begin_ + k + 1] - sb.first;
+    // Accounts have few events: count each kept value by scanning the account's events.
+    std::int64_t best = 0;
+    std::int64_t best_count = 0;
+    for (std::size_t e = lo; e < hi; ++e) {
+      if (keep[e] == 0) continue;
+      std::int64_t c = 0;
+      for (std::size_t g = lo; g < hi; ++g) c += (keep[g] != 0) & (v[g] == v[e]);
+      if (c > best_count || (c == best_count && v[e] != best && order(v[e]) < order(best))) {
+        best = v[e];
+        best_count = c;
+      }
+    }
+    d.s[k] = best_count > 0 ? ir::present : ir::unknown;
+    d.i[k] = best;
+  }
+}
+}  // namespace nudge::runtime
