@@ -140,9 +140,82 @@ struct step_code {
 struct play_code {
   std::string name;
   std::uint32_t signal = 0;
+  // `if_capped`: when a cap blocks the play, defer it to later nights (for up to
+  // defer_days since it was first blocked; 0: while the signal fires) or suppress it.
+  bool defer = false;
+  std::int64_t defer_days = 0;
   std::vector<std::uint32_t> audience;  // all must hold
   message_code message;                 // when the play has no steps
   std::vector<step_code> steps;         // the first step whose condition holds is sent
+};
+
+// ---- the contact policy ---------------------------------------------------------------------
+
+// The clock of a cap or capacity: a rolling number of nights ending tonight, or the
+// calendar day, ISO week (Monday to Sunday) or month that holds tonight.
+enum class clock : std::uint8_t { rolling, day, week, month };
+
+struct period_code {
+  clock kind = clock::rolling;
+  std::int64_t days = 1;  // rolling only
+};
+
+enum class cap_kind : std::uint8_t {
+  touches,       // at most `count` touches per account (all channels)
+  per_channel,   // at most `count` touches per account on each channel
+  on_channel,    // at most `count` touches per account on `channel`
+  channels,      // at most `count` distinct channels per account
+  same_offer,    // an offer id not again within the window
+};
+
+struct cap_code {
+  std::string name;  // `as NAME`, or a generated one such as `cap_2_per_account_per_30d`
+  cap_kind kind = cap_kind::touches;
+  std::int64_t count = 1;
+  std::uint8_t channel = 0;  // on_channel only
+  period_code window;
+  span where;
+};
+
+struct quiet_code {
+  std::string name;                     // `quiet_before_FIELD`
+  std::int64_t days = 0;                // quiet while 0 <= days until the date <= days
+  std::uint32_t date = none;            // register: the date field tonight
+  std::uint32_t when = none;            // register; none: every account
+  std::vector<std::uint32_t> exempt;    // play indexes
+  span where;
+};
+
+struct approval_code {
+  std::uint32_t when = none;     // register; none: every action
+  std::int64_t expires_days = 7;
+  span where;
+};
+
+struct capacity_code {
+  std::int64_t count = 0;
+  period_code window;
+  span where;
+};
+
+struct holdout_code {
+  double share = 0;
+  std::string salt;
+  std::uint32_t band = none;  // register of the stratifying field, if any
+  ir::rep band_rep = ir::rep::i64;
+  span where;
+};
+
+struct policy_code {
+  bool present = false;
+  std::string timezone = "UTC";
+  std::vector<cap_code> caps;
+  std::vector<quiet_code> quiets;
+  std::vector<approval_code> approvals;     // an action is held when any condition holds
+  std::vector<capacity_code> capacities;
+  std::vector<holdout_code> holdout;        // at most one
+  std::vector<std::string> pilot;           // account ids, as written
+  std::uint32_t csm = none;                 // register of the schema's `csm` field, if any
 };
 
 struct module {
@@ -159,6 +232,7 @@ struct module {
   std::vector<std::string> locales;   // the rule set's locales; the first is the default
   std::int32_t locale_field = -1;     // schema field `locale` (an enum of locales), if any
   std::uint32_t locale_reg = none;    // its register
+  policy_code policy;
 };
 
 }  // namespace nudge::ir

@@ -58,6 +58,10 @@ class lowerer {
       code.name = pl.name;
       code.signal = static_cast<std::uint32_t>(pl.signal.value_or(0));
       for (const ast::expr_id a : decl.audiences) code.audience.push_back(lower(pl.ref.module, a, 0, main));
+      if (!decl.if_capped.empty() && decl.if_capped.front().action == ast::capped_action::defer) {
+        code.defer = true;
+        if (decl.if_capped.front().defer_days) code.defer_days = decl.if_capped.front().defer_days->value;
+      }
       code.message = message(pl, decl.body, nullptr, pl.chan, pl.priority, pl.offer_id, decl.where);
       for (std::size_t i = 0; i < decl.steps.size(); ++i) {
         const ast::step_decl& st = decl.steps[i];
@@ -67,11 +71,114 @@ class lowerer {
       }
       out_.plays.push_back(std::move(code));
     }
+    lower_policy(main);
     compute_needs();
     return std::move(out_);
   }
 
  private:
+  std::uint32_t load_tonight(const context& c, std::size_t field, span where) {
+    ir::instr in = make(ir::op::load_field, rep_of(p_.schema.fields[field].t), where);
+    in.a = static_cast<std::uint32_t>(field);
+    return emit(c, in);
+  }
+
+  static ir::period_code period(const ast::period& p) {
+    if (p.calendar == "day") return {ir::clock::day, 1};
+    if (p.calendar == "week") return {ir::clock::week, 7};
+    if (p.calendar == "month") return {ir::clock::month, 31};
+    return {ir::clock::rolling, p.days};
+  }
+
+  static std::string period_name(const ast::period& p) {
+    return p.calendar.empty() ? std::to_string(p.days) + "d" : p.calendar;
+  }
+
+  static std::uint8_t channel_index(const ast::identifier& id) {
+    for (std::uint8_t i = 0; i < std::size(channel_names); ++i) {
+      if (channel_names[i] == id.name) return i;
+    }
+    return 0;
+  }
+
+  // The policy's settings, with its conditions and the fields it reads (csm, the quiet
+  // periods' dates, the holdout's bands) as registers of the main program.
+  void lower_policy(const context& main) {
+    if (!p_.policy.present || rules_.modules[p_.policy.ref.module].policies.empty()) return;
+    const std::uint32_t m = p_.policy.ref.module;
+    const ast::policy_decl& pol = rules_.modules[m].policies[p_.policy.ref.index];
+    ir::policy_code& out = out_.policy;
+    out.present = true;
+    out.timezone = p_.policy.timezone;
+    for (const ast::cap_decl& c : pol.caps) {
+      ir::cap_code cap;
+      cap.where = c.where;
+      cap.window = period(c.window);
+      cap.count = c.same_offer ? 1 : c.count.value;
+      std::string generated;
+      if (c.same_offer) {
+        cap.kind = ir::cap_kind::same_offer;
+        generated = "same_offer_per_" + period_name(c.window);
+      } else if (c.unit && c.unit->name.starts_with("channel")) {
+        cap.kind = ir::cap_kind::channels;
+        generated = fmt::format("{}_channels_per_{}", cap.count, period_name(c.window));
+      } else if (c.scope == ast::cap_scope::account_per_channel) {
+        cap.kind = ir::cap_kind::per_channel;
+        generated = fmt::format("{}_per_channel_per_{}", cap.count, period_name(c.window));
+      } else if (c.scope == ast::cap_scope::account_on_channel && c.channel) {
+        cap.kind = ir::cap_kind::on_channel;
+        cap.channel = channel_index(*c.channel);
+        generated = fmt::format("{}_on_{}_per_{}", cap.count, c.channel->name, period_name(c.window));
+      } else {
+        generated = fmt::format("{}_per_{}", cap.count, period_name(c.window));
+      }
+      cap.name = c.name ? c.name->name : "cap_" + generated;
+      out.caps.push_back(std::move(cap));
+    }
+    for (const ast::quiet_decl& q : pol.quiets) {
+      ir::quiet_code code;
+      code.where = q.where;
+      code.name = "quiet_before_" + q.date_field.name;
+      code.days = q.days.value;
+      if (const auto f = p_.schema.field(q.date_field.name)) code.date = load_tonight(main, *f, q.date_field.where);
+      if (q.condition) code.when = lower(m, *q.condition, 0, main);
+      for (const ast::identifier& e : q.exempt) {
+        if (const auto pl = p_.play(e.name)) code.exempt.push_back(static_cast<std::uint32_t>(*pl));
+      }
+      out.quiets.push_back(std::move(code));
+    }
+    for (const ast::approval_decl& a : pol.approvals) {
+      ir::approval_code code;
+      code.where = a.where;
+      if (a.condition) code.when = lower(m, *a.condition, 0, main);
+      if (a.expires_days) code.expires_days = a.expires_days->value;
+      out.approvals.push_back(code);
+    }
+    for (const ast::capacity_decl& c : pol.capacities) {
+      out.capacities.push_back({c.count.value, period(c.window), c.where});
+    }
+    for (const ast::holdout_decl& h : pol.holdouts) {
+      ir::holdout_code code;
+      code.where = h.where;
+      code.share = h.share;
+      code.salt = h.salt.value;
+      if (h.stratify_by) {
+        if (const auto f = p_.schema.field(h.stratify_by->name)) {
+          code.band = load_tonight(main, *f, h.stratify_by->where);
+          code.band_rep = rep_of(p_.schema.fields[*f].t);
+        }
+      }
+      out.holdout.push_back(std::move(code));
+      break;
+    }
+    for (const ast::pilot_decl& pl : pol.pilots) {
+      for (const ast::string_setting& a : pl.accounts) out.pilot.push_back(a.value);
+    }
+    if (const auto f = p_.schema.field("csm"); f && (!pol.capacities.empty() || !pol.approvals.empty())) {
+      out.csm = load_tonight(main, *f, pol.where);
+    }
+  }
+
   ir::program& prog(const context& c) { return c.program < 0 ? out_.main : out_.events[static_cast<std::size_t>(c.program)]; }
 
   std::uint32_t new_reg(const context& c, ir::rep r) {

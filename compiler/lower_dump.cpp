@@ -16,6 +16,52 @@ constexpr std::string_view op_names[] = {
     "present", "days_until", "days_since", "share", "pct_change", "ratio", "window_regs", "event_agg"};
 constexpr std::string_view agg_names[] = {"avg", "sum", "min", "max", "count", "most_frequent"};
 
+std::string period(const ir::period_code& p) {
+  switch (p.kind) {
+    case ir::clock::day: return "calendar day";
+    case ir::clock::week: return "calendar week";
+    case ir::clock::month: return "calendar month";
+    case ir::clock::rolling: break;
+  }
+  return fmt::format("rolling {}d", p.days);
+}
+
+std::string reg_or(std::uint32_t r, std::string_view otherwise) {
+  return r == ir::none ? std::string(otherwise) : fmt::format("r{}", r);
+}
+
+void dump_policy(std::ostream& out, const ir::module& m) {
+  const ir::policy_code& pol = m.policy;
+  if (!pol.present) return;
+  constexpr std::string_view kinds[] = {"touches", "touches per channel", "touches on", "channels", "same offer"};
+  out << "policy: timezone " << pol.timezone << ", csm " << reg_or(pol.csm, "(none)") << "\n";
+  for (const ir::cap_code& c : pol.caps) {
+    out << fmt::format("  cap {}: {} {}{} per {}\n", c.name, c.count, kinds[static_cast<int>(c.kind)],
+                       c.kind == ir::cap_kind::on_channel ? fmt::format(" {}", channel_names[c.channel]) : "",
+                       period(c.window));
+  }
+  for (const ir::quiet_code& q : pol.quiets) {
+    std::string exempt;
+    for (const std::uint32_t e : q.exempt) exempt += " " + m.plays[e].name;
+    out << fmt::format("  quiet {}: {}d before r{} when {}{}{}\n", q.name, q.days, q.date, reg_or(q.when, "(all)"),
+                       exempt.empty() ? "" : "; exempt", exempt);
+  }
+  for (const ir::approval_code& a : pol.approvals) {
+    out << fmt::format("  approval when {}, expires after {}d\n", reg_or(a.when, "(all)"), a.expires_days);
+  }
+  for (const ir::capacity_code& c : pol.capacities) {
+    out << fmt::format("  capacity {} csm_task/call per csm per {}\n", c.count, period(c.window));
+  }
+  for (const ir::holdout_code& h : pol.holdout) {
+    out << fmt::format("  holdout {}% salt \"{}\" bands {}\n", h.share * 100, h.salt, reg_or(h.band, "(none)"));
+  }
+  if (!pol.pilot.empty()) {
+    std::string ids;
+    for (const std::string& a : pol.pilot) ids += " " + a;
+    out << "  pilot" << ids << "\n";
+  }
+}
+
 std::string operands(const ir::instr& in, const program& p, const ir::module& m, std::int32_t stream) {
   auto reg = [](std::uint32_t r) { return fmt::format("r{}", r); };
   switch (in.code) {
@@ -104,9 +150,13 @@ void dump_lowered(std::ostream& out, const rule_set& rules, const program& check
     for (const std::uint32_t a : p.audience) audience += fmt::format(" r{}", a);
     std::string steps;
     for (const ir::step_code& st : p.steps) steps += fmt::format(" {}=r{}", st.name, st.when);
-    out << fmt::format("play {} on {}: audience{}{}{}\n", p.name, m.signals[p.signal].name,
-                       audience.empty() ? " (all)" : audience, steps.empty() ? "" : "; steps", steps);
+    out << fmt::format("play {} on {}: audience{}{}{}{}\n", p.name, m.signals[p.signal].name,
+                       audience.empty() ? " (all)" : audience, steps.empty() ? "" : "; steps", steps,
+                       !p.defer            ? ""
+                       : p.defer_days == 0 ? "; if capped: defer"
+                                           : fmt::format("; if capped: defer up to {}d", p.defer_days));
   }
+  dump_policy(out, m);
 }
 
 }  // namespace nudge::compiler
