@@ -8,7 +8,7 @@
 
 namespace nudge::cli {
 
-enum exit_code : int { ok = 0, findings = 1, usage = 2 };
+enum exit_code : int { ok = 0, findings = 1, usage = 2, refused = 3 };
 
 using command = std::function<int()>;
 
@@ -17,6 +17,9 @@ command add_run(CLI::App& app);
 command add_explain(CLI::App& app);
 command add_gen(CLI::App& app);
 command add_build(CLI::App& app);
+command add_approvals(CLI::App& app);
+command add_backtest(CLI::App& app);
+command add_ledger(CLI::App& app);
 
 std::string fmt_seconds(double s);
 

@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<nudge::cli::command> commands{nudge::cli::add_check(app), nudge::cli::add_run(app),
                                             nudge::cli::add_explain(app), nudge::cli::add_gen(app),
-                                            nudge::cli::add_build(app)};
+                                            nudge::cli::add_build(app), nudge::cli::add_approvals(app),
+                                            nudge::cli::add_ledger(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

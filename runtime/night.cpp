@@ -1,6 +1,8 @@
 #include "runtime/night.hpp"
 
 #include <chrono>
+#include <cmath>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <thread>
@@ -27,6 +29,9 @@ struct shard {
   std::string jsonl;
   std::string csv;
   night_summary counts;
+  bool collect = false;
+  std::vector<candidate> candidates;
+  std::vector<double> bands;  // per account of the shard's range
 };
 
 class renderer {
@@ -74,7 +79,8 @@ class renderer {
     return j;
   }
 
-  void record(const evaluator& ev, std::size_t k, const ir::play_code& play, const ir::step_code* step, shard& out) const {
+  void record(const evaluator& ev, std::size_t k, std::size_t play_index, const ir::step_code* step, shard& out) const {
+    const ir::play_code& play = m_.plays[play_index];
     const ir::message_code& msg = step != nullptr ? step->message : play.message;
     const ir::signal_code& sig = m_.signals[play.signal];
     const std::size_t locale = locale_of(ev, k);
@@ -104,13 +110,49 @@ class renderer {
            {"facts", std::move(facts)},
            {"rule", {{"file", file.path()}, {"line", file.position(msg.where.begin).line}}},
            {"rules_hash", o_.rules_hash}};
+    ++out.counts.actions;
+    if (out.collect) {
+      candidate c;
+      c.account = static_cast<std::uint32_t>(ev.first() + k);
+      c.play = static_cast<std::uint32_t>(play_index);
+      c.step = step != nullptr ? static_cast<std::int32_t>(step - play.steps.data()) : -1;
+      c.channel = msg.channel;
+      c.priority = msg.priority;
+      c.offer_id = msg.offer_id;
+      policy_facts(ev, k, c);
+      c.record = j.dump(-1, ' ', false, json::error_handler_t::replace);
+      out.candidates.push_back(std::move(c));
+      return;
+    }
     out.jsonl += j.dump(-1, ' ', false, json::error_handler_t::replace);
     out.jsonl += '\n';
     out.csv += csv_cell(account) + ',' + csv_cell(night) + ',' + csv_cell(channel) + ',' + std::to_string(msg.priority) +
                ',' + csv_cell(signal_text) + ',' + csv_cell(why_now + "\n" + offer + "\n" + next_step) + ',' +
                csv_cell(msg.offer_id) + ',' + csv_cell(play.name) + ',' + csv_cell(step != nullptr ? step->name : "") +
                ',' + csv_cell(loc) + '\n';
-    ++out.counts.actions;
+  }
+
+  // The account's facts the policy decides on: its CSM, whether an approval condition
+  // holds, which quiet periods it is in tonight.
+  void policy_facts(const evaluator& ev, std::size_t k, candidate& c) const {
+    const ir::policy_code& pol = m_.policy;
+    if (pol.csm != ir::none) {
+      const value v = ev.get(pol.csm, k);
+      if (v.state == ir::present) c.csm = data_.strings.at(static_cast<std::uint32_t>(v.i));
+    }
+    for (const ir::approval_code& a : pol.approvals) {
+      if (a.when == ir::none || ev.holds(a.when, k)) c.approval = true;
+    }
+    for (std::size_t q = 0; q < pol.quiets.size() && q < 64; ++q) {
+      const ir::quiet_code& quiet = pol.quiets[q];
+      if (quiet.date == ir::none) continue;
+      const value d = ev.get(quiet.date, k);
+      if (d.state != ir::present) continue;
+      const std::int64_t days = d.i - data_.as_of;
+      if (days < 0 || days > quiet.days) continue;
+      if (quiet.when != ir::none && !ev.holds(quiet.when, k)) continue;
+      c.quiet |= std::uint64_t{1} << q;
+    }
   }
 
   void batch(evaluator& ev, std::size_t begin, std::size_t end, shard& out) const {
@@ -142,7 +184,14 @@ class renderer {
           if (step == nullptr) continue;
         }
         ++c.play_candidates[pl];
-        record(ev, k, play, step, out);
+        record(ev, k, pl, step, out);
+      }
+      if (out.collect && !m_.policy.holdout.empty() && m_.policy.holdout.front().band != ir::none) {
+        const ir::holdout_code& h = m_.policy.holdout.front();
+        const value v = ev.get(h.band, k);
+        out.bands.push_back(v.state != ir::present                ? std::nan("")
+                            : h.band_rep == ir::rep::f64 ? v.f
+                                                         : static_cast<double>(v.i));
       }
     }
   }
@@ -158,12 +207,27 @@ class renderer {
 
 }  // namespace
 
+std::string task_csv_row(std::string_view record) {
+  const json j = json::parse(record, nullptr, false);
+  if (!j.is_object()) return {};
+  auto str = [&](const json& v) { return v.is_string() ? v.get<std::string>() : std::string(); };
+  const json& texts = j.contains("texts") ? j["texts"] : json::object();
+  auto text = [&](const char* k) { return texts.contains(k) ? str(texts[k]) : std::string(); };
+  return csv_cell(str(j.value("account", json()))) + ',' + csv_cell(str(j.value("night", json()))) + ',' +
+         csv_cell(str(j.value("channel", json()))) + ',' +
+         std::to_string(j.value("priority", json(0)).is_number_integer() ? j["priority"].get<std::int64_t>() : 0) + ',' +
+         csv_cell(text("signal")) + ',' + csv_cell(text("why_now") + "\n" + text("offer") + "\n" + text("next_step")) +
+         ',' + csv_cell(str(j.value("offer_id", json()))) + ',' + csv_cell(str(j.value("play", json()))) + ',' +
+         csv_cell(str(j.value("step", json()))) + ',' + csv_cell(str(j.value("locale", json()))) + '\n';
+}
+
 std::string task_csv_header() {
   return "account_id,due_date,channel,priority,subject,description,offer_id,play,step,locale\n";
 }
 
 night_summary run_night(const compiler::rule_set& rules, const compiler::program& checked, const ir::module& m,
-                        dataset& data, const night_options& options, std::ostream* jsonl, std::ostream* csv) {
+                        dataset& data, const night_options& options, std::ostream* jsonl, std::ostream* csv,
+                        night_candidates* collect) {
   const auto started = std::chrono::steady_clock::now();
   const bound_rules bound = bind(m, data);
   const renderer render(rules, checked, m, data, options);
@@ -174,6 +238,7 @@ night_summary run_night(const compiler::rule_set& rules, const compiler::program
     s.counts.signal_fired.assign(m.signals.size(), 0);
     s.counts.signal_unknown.assign(m.signals.size(), 0);
     s.counts.play_candidates.assign(m.plays.size(), 0);
+    s.collect = collect != nullptr;
   }
   auto work = [&](unsigned t) {
     evaluator ev(m, data, bound);
@@ -203,6 +268,11 @@ night_summary run_night(const compiler::rule_set& rules, const compiler::program
         total.signal_unknown[s] += c.signal_unknown[s];
       }
       for (std::size_t p = 0; p < c.play_candidates.size(); ++p) total.play_candidates[p] += c.play_candidates[p];
+    }
+    if (collect != nullptr) {
+      std::move(shards[t].candidates.begin(), shards[t].candidates.end(), std::back_inserter(collect->candidates));
+      collect->bands.insert(collect->bands.end(), shards[t].bands.begin(), shards[t].bands.end());
+      shards[t].candidates.clear();
     }
     if (jsonl != nullptr) *jsonl << shards[t].jsonl;
     if (csv != nullptr) *csv << shards[t].csv;

@@ -13,6 +13,7 @@
 #include "compiler/program.hpp"
 #include "compiler/rule_set.hpp"
 #include "runtime/dataset.hpp"
+#include "runtime/policy.hpp"
 
 namespace nudge::runtime {
 
@@ -34,8 +35,22 @@ struct night_summary {
   double write_seconds = 0;
 };
 
+// What the contact policy needs from the evaluation: every candidate action, rendered, with
+// the account's policy facts, grouped by account in dataset order; and per account the
+// holdout's stratifying value (empty when the holdout has no `by`).
+struct night_candidates {
+  std::vector<candidate> candidates;
+  std::vector<double> bands;
+};
+
+// Evaluates every account. With `collect`, the candidates go there (for the policy) and
+// nothing is written; without, each candidate is written to `jsonl` and `csv` as it is.
 night_summary run_night(const compiler::rule_set& rules, const compiler::program& checked, const ir::module& m,
-                        dataset& data, const night_options& options, std::ostream* jsonl, std::ostream* csv);
+                        dataset& data, const night_options& options, std::ostream* jsonl, std::ostream* csv,
+                        night_candidates* collect = nullptr);
+
+// One CSV row of the task export from an outbox record (JSON).
+std::string task_csv_row(std::string_view record);
 
 // The CSV header of the task export.
 std::string task_csv_header();

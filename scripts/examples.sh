@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 bash scripts/build.sh release
-mkdir -p out
+mkdir -p out state
 echo "+ nudge check rules-examples/"
 ./build/cli/nudge check rules-examples/
-echo "+ nudge run --rules rules-examples --data rules-examples/data --as-of 2026-12-03 --out out/actions.jsonl --csv out/tasks.csv"
-./build/cli/nudge run --rules rules-examples --data rules-examples/data --as-of 2026-12-03 \
+echo "+ nudge run --rules rules-examples --data rules-examples/data --as-of 2026-12-03 --ledger state/ledger.db --out out/actions.jsonl --csv out/tasks.csv"
+./build/cli/nudge run --rules rules-examples --data rules-examples/data --as-of 2026-12-03 --ledger state/ledger.db \
   --out out/actions.jsonl --csv out/tasks.csv --quarantine out/quarantine.csv
+echo "+ actions awaiting a CSM's approval: nudge approvals list --ledger state/ledger.db"
+./build/cli/nudge approvals list --ledger state/ledger.db
 echo "+ the first action (out/actions.jsonl):"
 head -n 1 out/actions.jsonl
 echo "+ why: nudge explain --account acc-000002"

@@ -1,10 +1,13 @@
 // The real `nudge` binary on real files: output formats, exit codes, and what a user sees
 // when an example rule set is broken.
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "runtime/ledger.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -156,7 +159,8 @@ TEST_CASE("cli: a night on the shipped sample writes the golden actions, tasks a
   fs::create_directories(dir);
   const auto r = run_nudge({"run", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of", "2026-12-03",
                             "--out", (dir / "actions.jsonl").string(), "--csv", (dir / "tasks.csv").string(),
-                            "--quarantine", (dir / "quarantine.csv").string(), "--threads", "2"},
+                            "--quarantine", (dir / "quarantine.csv").string(), "--threads", "2", "--ledger",
+                            (dir / "ledger.db").string()},
                            NUDGE_SOURCE_DIR);
   CHECK(r.exit_code == 0);
   std::string summary = without_timing(r.err);
@@ -230,4 +234,149 @@ TEST_CASE("cli: build then run the bundle gives the same actions as running the 
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("do not match its hash") != std::string::npos);
   fs::remove_all(dir);
+}
+
+namespace {
+
+// A generated book and a ledger, nights run through the real binary.
+struct ledger_book {
+  fs::path dir;
+  std::vector<std::string> nights{"2026-11-28", "2026-11-29", "2026-11-30"};
+
+  explicit ledger_book(const std::string& name, int accounts = 3000) : dir(fs::temp_directory_path() / name) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const auto r = run_nudge({"gen", "--accounts", std::to_string(accounts), "--days", "60", "--seed", "7", "--out",
+                              (dir / "data").string(), "--last-day", "2026-11-30"},
+                             NUDGE_SOURCE_DIR);
+    REQUIRE(r.exit_code == 0);
+  }
+  ~ledger_book() { fs::remove_all(dir); }
+
+  nudge::test::run_result night(const std::string& as_of, const std::string& ledger, const std::string& out,
+                   const nudge::test::run_extras& x = {}, std::vector<std::string> more = {}) const {
+    std::vector<std::string> args{"run", "--rules", "rules-examples", "--data", (dir / "data").string(), "--as-of",
+                                  as_of, "--ledger", (dir / ledger).string(), "--out", (dir / out).string(),
+                                  "--quarantine", (dir / "q.csv").string()};
+    args.insert(args.end(), more.begin(), more.end());
+    return run_nudge(args, NUDGE_SOURCE_DIR, x);
+  }
+
+  std::string dump(const std::string& ledger) const {
+    const auto r = run_nudge({"ledger", "--ledger", (dir / ledger).string()}, NUDGE_SOURCE_DIR);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cli: a night killed at any point and run again equals an uninterrupted one", "[cli][ledger][crash]") {
+  ledger_book book("nudge_crash_test");
+  std::vector<std::string> reference;
+  for (const std::string& n : book.nights) {
+    REQUIRE(book.night(n, "ref.db", "ref-" + n + ".jsonl").exit_code == 0);
+    reference.push_back(nudge::test::read_file(book.dir / ("ref-" + n + ".jsonl")));
+  }
+  const std::string reference_ledger = book.dump("ref.db");
+  REQUIRE(reference_ledger.size() > 1000);
+
+  // Deterministic points: before anything is recorded, with everything recorded but not
+  // committed, committed but no outbox, and half an outbox written.
+  int attempt = 0;
+  for (const char* point : {"evaluated", "recorded", "committed", "outbox"}) {
+    INFO("killed at " << point);
+    const std::string ledger = std::string("kill-") + point + ".db";
+    for (std::size_t i = 0; i < book.nights.size(); ++i) {
+      const std::string out = "out-" + std::to_string(++attempt) + ".jsonl";
+      if (i == 1) {
+        const auto killed = book.night(book.nights[i], ledger, out, {.env = {std::string("NUDGE_TEST_KILL_AT=") + point}});
+        REQUIRE(killed.exit_code == 128 + SIGKILL);
+      }
+      REQUIRE(book.night(book.nights[i], ledger, out).exit_code == 0);
+      CHECK(nudge::test::read_file(book.dir / out) == reference[i]);
+    }
+    CHECK(book.dump(ledger) == reference_ledger);
+  }
+  // And at whatever moment a timer hits, several times during the middle night.
+  for (const int ms : {5, 40, 80, 120, 200, 300}) {
+    INFO("killed after " << ms << " ms");
+    const std::string ledger = "timed-" + std::to_string(ms) + ".db";
+    REQUIRE(book.night(book.nights[0], ledger, "t0.jsonl").exit_code == 0);
+    book.night(book.nights[1], ledger, "t1.jsonl", {.env = {}, .kill_after_ms = ms});
+    REQUIRE(book.night(book.nights[1], ledger, "t1.jsonl").exit_code == 0);
+    CHECK(nudge::test::read_file(book.dir / "t1.jsonl") == reference[1]);
+    REQUIRE(book.night(book.nights[2], ledger, "t2.jsonl").exit_code == 0);
+    CHECK(nudge::test::read_file(book.dir / "t2.jsonl") == reference[2]);
+    CHECK(book.dump(ledger) == reference_ledger);
+  }
+}
+
+TEST_CASE("cli: a second run on a busy ledger is refused with exit 3; re-runs and old nights", "[cli][ledger]") {
+  ledger_book book("nudge_busy_test", 300);
+  REQUIRE(book.night("2026-11-29", "l.db", "a.jsonl").exit_code == 0);
+  {
+    nudge::runtime::ledger holder((book.dir / "l.db").string());
+    REQUIRE(holder.begin_night());
+    const auto r = book.night("2026-11-30", "l.db", "b.jsonl");
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("another nudge run is writing to the ledger") != std::string::npos);
+    CHECK_FALSE(fs::exists(book.dir / "b.jsonl"));
+    holder.rollback();
+  }
+  const std::string before = book.dump("l.db");
+  auto r = book.night("2026-11-29", "l.db", "again.jsonl");
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("already in the ledger") != std::string::npos);
+  CHECK(nudge::test::read_file(book.dir / "again.jsonl") == nudge::test::read_file(book.dir / "a.jsonl"));
+  CHECK(book.dump("l.db") == before);
+  r = book.night("2026-11-28", "l.db", "old.jsonl");
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("Pass --force") != std::string::npos);
+  // A dry run writes the outbox and leaves the ledger as it was.
+  r = book.night("2026-11-30", "l.db", "dry.jsonl", {}, {"--dry-run"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("dry run: nothing recorded") != std::string::npos);
+  CHECK(book.dump("l.db") == before);
+  REQUIRE(book.night("2026-11-30", "l.db", "live.jsonl").exit_code == 0);
+  CHECK(nudge::test::read_file(book.dir / "dry.jsonl") == nudge::test::read_file(book.dir / "live.jsonl"));
+}
+
+TEST_CASE("cli: approvals list, approve and reject; the next night sends the approved", "[cli][ledger][approval]") {
+  ledger_book book("nudge_approvals_test", 600);
+  const std::string ledger = (book.dir / "l.db").string();
+  REQUIRE(book.night("2026-11-29", "l.db", "a.jsonl").exit_code == 0);
+  auto r = run_nudge({"approvals", "list", "--ledger", ledger, "--format", "json"}, NUDGE_SOURCE_DIR);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::int64_t> ids;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) ids.push_back(nlohmann::json::parse(line)["id"].get<std::int64_t>());
+  REQUIRE(ids.size() >= 2);
+  r = run_nudge({"approvals", "approve", std::to_string(ids[0]), "--ledger", ledger, "--by", "dana"}, NUDGE_SOURCE_DIR);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "#" + std::to_string(ids[0]) + " approved: the next `nudge run` sends it\n");
+  r = run_nudge({"approvals", "reject", std::to_string(ids[1]), "--ledger", ledger}, NUDGE_SOURCE_DIR);
+  CHECK(r.exit_code == 0);
+  r = run_nudge({"approvals", "approve", std::to_string(ids[1]), "--ledger", ledger}, NUDGE_SOURCE_DIR);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("was already rejected") != std::string::npos);
+  r = run_nudge({"approvals", "list", "--ledger", (book.dir / "none.db").string()}, NUDGE_SOURCE_DIR);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("no ledger at") != std::string::npos);
+  REQUIRE(book.night("2026-11-30", "l.db", "b.jsonl").exit_code == 0);
+  std::istringstream out(nudge::test::read_file(book.dir / "b.jsonl"));
+  bool released = false;
+  for (std::string line; std::getline(out, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["reason"] == "approved") {
+      released = true;
+      CHECK(j["decision"] == "sent");
+      CHECK(j["held_on"] == "2026-11-29");
+      CHECK(j["detail"] == "held #" + std::to_string(ids[0]) + " approved by dana");
+    }
+  }
+  CHECK(released);
+  r = run_nudge({"approvals", "list", "--all", "--ledger", ledger}, NUDGE_SOURCE_DIR);
+  CHECK(r.out.find("approved by dana") != std::string::npos);
+  CHECK(r.out.find("rejected") != std::string::npos);
 }

@@ -5,10 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -67,7 +70,7 @@ std::string drain(int fd) {
 
 }  // namespace
 
-run_result run_nudge(const std::vector<std::string>& args, const std::filesystem::path& cwd) {
+run_result run_nudge(const std::vector<std::string>& args, const std::filesystem::path& cwd, const run_extras& extras) {
   // Outputs go to temporary files so a large output cannot block the child on a full pipe.
   char out_name[] = "/tmp/nudge_test_out_XXXXXX";
   char err_name[] = "/tmp/nudge_test_err_XXXXXX";
@@ -85,13 +88,30 @@ run_result run_nudge(const std::vector<std::string>& args, const std::filesystem
   std::vector<char*> argv;
   for (std::string& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_text(extras.env);
+  for (char** e = environ; *e != nullptr; ++e) env_text.emplace_back(*e);
+  std::vector<char*> envp;
+  for (std::string& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, NUDGE_BINARY, &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, NUDGE_BINARY, &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   run_result r;
   if (rc == 0) {
     int status = 0;
-    waitpid(pid, &status, 0);
+    if (extras.kill_after_ms >= 0) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(extras.kill_after_ms);
+      while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+          kill(pid, SIGKILL);
+          waitpid(pid, &status, 0);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    } else {
+      waitpid(pid, &status, 0);
+    }
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   lseek(out_fd, 0, SEEK_SET);

@@ -20,8 +20,14 @@ struct run_result {
   std::string err;
 };
 
+struct run_extras {
+  std::vector<std::string> env;  // NAME=value, added to the environment
+  int kill_after_ms = -1;        // >= 0: SIGKILL the process after this long if still running
+};
+
 // Runs the nudge binary with arguments (no shell), from `cwd`.
-run_result run_nudge(const std::vector<std::string>& args, const std::filesystem::path& cwd);
+run_result run_nudge(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                     const run_extras& extras = {});
 
 std::filesystem::path tests_dir();
 
