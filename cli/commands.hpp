@@ -22,5 +22,7 @@ command add_backtest(CLI::App& app);
 command add_ledger(CLI::App& app);
 
 std::string fmt_seconds(double s);
+// One row of a text table: the first cell left-aligned in 24 columns, the rest right-aligned in 11.
+std::string fmt_row(const std::vector<std::string>& cells);
 
 }  // namespace nudge::cli

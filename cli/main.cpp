@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   std::vector<nudge::cli::command> commands{nudge::cli::add_check(app), nudge::cli::add_run(app),
                                             nudge::cli::add_explain(app), nudge::cli::add_gen(app),
                                             nudge::cli::add_build(app), nudge::cli::add_approvals(app),
-                                            nudge::cli::add_ledger(app)};
+                                            nudge::cli::add_ledger(app), nudge::cli::add_backtest(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -282,6 +282,17 @@ std::string fmt_seconds(double s) {
   return buf;
 }
 
+std::string fmt_row(const std::vector<std::string>& cells) {
+  std::string out;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const std::size_t width = i == 0 ? 24 : 11;
+    const std::string& c = cells[i];
+    const std::string pad(c.size() < width ? width - c.size() : 1, ' ');
+    out += i == 0 ? c + pad : pad + c;
+  }
+  return out + '\n';
+}
+
 command add_run(CLI::App& app) {
   auto o = std::make_shared<run_options>();
   CLI::App* sub = app.add_subcommand("run", "Evaluate the rules against account data and write candidate actions");

@@ -20,12 +20,10 @@ constexpr std::uint8_t call = 3;
 
 bool csm_channel(std::uint8_t c) { return c == csm_task || c == call; }
 
-day_number monday(day_number d) { return d - ((d % 7 + 7 + 3) % 7); }  // 1970-01-01 was a Thursday
-
 bool in_window(day_number t, day_number night, const ir::period_code& p) {
   switch (p.kind) {
     case ir::clock::day: return t == night;
-    case ir::clock::week: return monday(t) == monday(night) && t <= night;
+    case ir::clock::week: return iso_monday(t) == iso_monday(night) && t <= night;
     case ir::clock::month: {
       const civil_date a = to_civil(t);
       const civil_date b = to_civil(night);

@@ -55,4 +55,6 @@ day_number today_utc() {
   return static_cast<day_number>((today - epoch).days());
 }
 
+day_number iso_monday(day_number d) { return d - ((d % 7 + 7 + 3) % 7); }  // 1970-01-01 was a Thursday
+
 }  // namespace nudge::runtime

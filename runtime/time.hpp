@@ -25,6 +25,9 @@ std::string iso_date(day_number d);
 civil_date to_civil(day_number d);
 day_number from_civil(civil_date c);
 
+// The Monday of d's ISO week (weeks run Monday to Sunday).
+day_number iso_monday(day_number d);
+
 // Today in UTC: the default as-of date of a run.
 day_number today_utc();
 

@@ -380,3 +380,52 @@ TEST_CASE("cli: approvals list, approve and reject; the next night sends the app
   CHECK(r.out.find("approved by dana") != std::string::npos);
   CHECK(r.out.find("rejected") != std::string::npos);
 }
+
+TEST_CASE("cli: backtest replays nights with the policy; --baseline reports the difference", "[cli][backtest]") {
+  const std::string src = NUDGE_SOURCE_DIR;
+  auto r = run_nudge({"backtest", "--rules", "rules-examples", "--data", "rules-examples/data", "--from", "2026-11-27",
+                      "--to", "2026-12-03"},
+                     src);
+  CHECK(r.exit_code == 0);
+  CHECK(compare_golden(tests_dir() / "run" / "backtest.txt", r.out) == "");
+
+  // A pull request that offers value_rescue to small accounts too: the backtest shows what
+  // it adds (small accounts get the training offer) and removes (what they got before).
+  const fs::path dir = fs::temp_directory_path() / "nudge_backtest_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(fs::path(src) / "rules-examples")) {
+    if (e.path().extension() == ".rule") fs::copy_file(e.path(), dir / e.path().filename());
+  }
+  std::string plays = nudge::test::read_file(dir / "plays.rule");
+  const std::string audience = "audience tier in [mid, enterprise]";
+  const auto at = plays.find(audience);
+  REQUIRE(at != std::string::npos);
+  plays.replace(at, audience.size(), "audience tier in [smb, mid, enterprise]");
+  nudge::test::write_file(dir / "plays.rule", plays);
+  r = run_nudge({"backtest", "--rules", dir.string(), "--baseline", "rules-examples", "--data", "rules-examples/data",
+                 "--from", "2026-11-30", "--to", "2026-12-03", "--format", "json"},
+                src);
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["difference"]["accounts_gaining_offers"].get<int>() > 0);
+  int rescue = 0;
+  for (const auto& p : j["difference"]["plays"]) {
+    if (p["play"] == "value_rescue") rescue = p["sent_change"].get<int>();
+  }
+  CHECK(rescue > 0);
+  for (const auto& a : j["difference"]["accounts"]) {
+    for (const auto& o : a["offers_added"]) CHECK(o == "free_training_module");
+  }
+  CHECK(j["rules"]["touches_per_account_week"]["max"].get<int>() >= 1);
+  r = run_nudge({"backtest", "--rules", dir.string(), "--baseline", "rules-examples", "--data", "rules-examples/data",
+                 "--from", "2026-11-30", "--to", "2026-12-03"},
+                src);
+  CHECK(r.out.find("this change adds offers for ") != std::string::npos);
+  r = run_nudge({"backtest", "--rules", "rules-examples", "--data", "rules-examples/data", "--from", "2026-12-03",
+                 "--to", "2026-11-30"},
+                src);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--to must be on or after --from") != std::string::npos);
+  fs::remove_all(dir);
+}
