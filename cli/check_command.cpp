@@ -43,6 +43,7 @@ int run_check(const check_options& o) {
   const auto& diagnostics = result.diagnostics.all();
   const std::size_t errors = result.diagnostics.error_count();
   const std::size_t warnings = result.diagnostics.warning_count();
+  const std::size_t notes = result.diagnostics.note_count();
   if (o.dump == "ast") compiler::dump_ast(std::cout, result.loaded.rules);
   if (o.dump == "typed") compiler::dump_typed(std::cout, result.loaded.rules, result.checked);
   if (o.dump == "lowered") {
@@ -62,10 +63,12 @@ int run_check(const check_options& o) {
          render_options{use_color(o.color), NUDGE_VERSION});
   if (format == diag_format::text) {
     const std::size_t files = result.loaded.rules.sources.size();
-    if (diagnostics.empty()) {
-      std::cout << "nudge: " << plural(files, "file") << " checked, no problems\n";
+    if (errors == 0 && warnings == 0) {
+      std::cout << "nudge: " << plural(files, "file") << " checked, no problems"
+                << (notes > 0 ? " (" + plural(notes, "note") + ")" : std::string()) << "\n";
     } else {
-      std::cout << "nudge: " << plural(errors, "error") << ", " << plural(warnings, "warning") << " in "
+      std::cout << "nudge: " << plural(errors, "error") << ", " << plural(warnings, "warning")
+                << (notes > 0 ? ", " + plural(notes, "note") : std::string()) << " in "
                 << plural(files, "file") << (o.werror && warnings > 0 ? " (warnings are errors: --werror)" : "")
                 << '\n';
     }

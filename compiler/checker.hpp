@@ -78,6 +78,8 @@ class checker {
   void lint_never_true(std::uint32_t module, ast::expr_id id);
   void lint_generic_messages();
   void lint_uncapped_plays();
+  void lint_collisions();
+  void lint_capped_steps();
 
   const rule_set& rules_;
   diagnostic_sink& sink_;

@@ -1,8 +1,12 @@
 // Warnings: rules that check but are likely wrong. A generic message (why_now with no fact),
-// a signal nobody uses, a condition that can never be true, a play no cap covers.
+// a signal nobody uses, a condition that can never be true, a play no cap covers, plays
+// tied in priority, a play or step that can never be sent. Notes: which play wins when
+// plays collide.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <set>
 
 #include "compiler/checker.hpp"
 
@@ -296,6 +300,243 @@ void checker::lint_uncapped_plays() {
   }
 }
 
+namespace {
+
+// What an audience says about enum fields: field -> the variants it allows. `opaque` when
+// some condition is not of the form `field == v`, `field != v`, `field [not] in [...]`
+// (joined by `and`): then the audience may exclude more than the sets say.
+struct audience_sets {
+  std::map<std::uint32_t, std::set<std::uint32_t>> allowed;
+  bool opaque = false;
+};
+
+class audience_reader {
+ public:
+  audience_reader(const rule_set& rules, const program& p, std::uint32_t module) : rules_(rules), p_(p), module_(module) {}
+
+  void read(ast::expr_id id, audience_sets& out) const {
+    const ast::expr& e = rules_.modules[module_].at(id);
+    if (const auto* b = std::get_if<ast::binary>(&e.kind)) {
+      if (b->op == ast::binary_op::logical_and) {
+        read(b->lhs, out);
+        read(b->rhs, out);
+        return;
+      }
+      if (b->op == ast::binary_op::eq || b->op == ast::binary_op::ne) {
+        const auto f = field(b->lhs);
+        const auto v = variant(b->rhs);
+        if (f && v && v->first == f->second) {
+          std::set<std::uint32_t> vs{v->second};
+          restrict(out, f->first, f->second, vs, b->op == ast::binary_op::ne);
+          return;
+        }
+      }
+    }
+    if (const auto* in = std::get_if<ast::in_list>(&e.kind)) {
+      const auto f = field(in->value);
+      std::set<std::uint32_t> vs;
+      bool ok = f.has_value();
+      for (const ast::expr_id item : in->items) {
+        const auto v = variant(item);
+        ok = ok && v && v->first == f->second;
+        if (ok) vs.insert(v->second);
+      }
+      if (ok) {
+        restrict(out, f->first, f->second, vs, in->negated);
+        return;
+      }
+    }
+    out.opaque = true;
+  }
+
+ private:
+  // The schema field an expression names, with its enum's index.
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> field(ast::expr_id id) const {
+    const symbol& s = p_.tables[module_].symbols[ast::index(id)];
+    if (s.what != symbol::of::field || s.a >= p_.schema.fields.size()) return std::nullopt;
+    const type& t = p_.schema.fields[s.a].t;
+    if (t.k != kind::enum_) return std::nullopt;
+    return std::pair{s.a, static_cast<std::uint32_t>(t.ref)};
+  }
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> variant(ast::expr_id id) const {
+    const symbol& s = p_.tables[module_].symbols[ast::index(id)];
+    if (s.what != symbol::of::variant) return std::nullopt;
+    return std::pair{s.a, s.b};
+  }
+  void restrict(audience_sets& out, std::uint32_t f, std::uint32_t e, const std::set<std::uint32_t>& vs,
+                bool negated) const {
+    std::set<std::uint32_t> now;
+    for (std::uint32_t v = 0; v < p_.schema.enums[e].variants.size(); ++v) {
+      if (vs.contains(v) != negated) now.insert(v);
+    }
+    auto [it, fresh] = out.allowed.emplace(f, now);
+    if (fresh) return;
+    std::set<std::uint32_t> both;
+    std::set_intersection(it->second.begin(), it->second.end(), now.begin(), now.end(), std::inserter(both, both.end()));
+    it->second = std::move(both);
+  }
+
+  const rule_set& rules_;
+  const program& p_;
+  std::uint32_t module_;
+};
+
+// No account can be in both audiences.
+bool disjoint(const audience_sets& a, const audience_sets& b) {
+  for (const auto& [f, vs] : a.allowed) {
+    if (vs.empty()) return true;
+    const auto it = b.allowed.find(f);
+    if (it == b.allowed.end()) continue;
+    if (std::none_of(vs.begin(), vs.end(), [&](std::uint32_t v) { return it->second.contains(v); })) return true;
+  }
+  return false;
+}
+
+// Every account in `inner` is in `outer`.
+bool covers(const audience_sets& outer, const audience_sets& inner) {
+  if (outer.opaque) return false;
+  for (const auto& [f, vs] : outer.allowed) {
+    const auto it = inner.allowed.find(f);
+    if (it == inner.allowed.end()) return false;
+    if (!std::includes(vs.begin(), vs.end(), it->second.begin(), it->second.end())) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Which plays can fire for one account on one night, and which wins arbitration (highest
+// priority, ties by name): a note per play that can lose (N5008), a warning for ties
+// (W5006), and a warning for a play that always loses (W5007). Signals are assumed able to
+// fire together unless the plays' audiences exclude each other on an enum field.
+void checker::lint_collisions() {
+  struct view {
+    const play_info* info;
+    const ast::play_decl* decl;
+    audience_sets audience;
+    std::int64_t priority;
+  };
+  std::vector<view> plays;
+  for (const play_info& info : p_.plays) {
+    if (!info.signal) continue;
+    const ast::play_decl& decl = rules_.modules[info.ref.module].plays[info.ref.index];
+    view v{&info, &decl, {}, info.priority};
+    const audience_reader reader(rules_, p_, info.ref.module);
+    for (const ast::expr_id a : decl.audiences) reader.read(a, v.audience);
+    for (const step_info& st : info.steps) v.priority = std::max(v.priority, st.priority);
+    plays.push_back(std::move(v));
+  }
+  auto wins = [](const view& a, const view& b) {
+    return a.priority != b.priority ? a.priority > b.priority : a.info->name < b.info->name;
+  };
+  for (const view& loser : plays) {
+    const view* always = nullptr;
+    for (const view& other : plays) {
+      if (&other != &loser && wins(other, loser) && other.info->signal == loser.info->signal &&
+          other.info->steps.empty() && covers(other.audience, loser.audience)) {
+        always = &other;
+        break;
+      }
+    }
+    if (always != nullptr) {
+      auto& d = sink_.report(diag::W5007, loser.decl->name.where,
+                             "play `" + loser.info->name + "` can never be sent: whenever it fires, `" +
+                                 always->info->name + "` fires too (same signal, an audience that includes this one's) "
+                                 "and wins arbitration with priority " + std::to_string(always->priority) +
+                                 (always->priority == loser.priority ? " (a tie, won by name)" : ""));
+      d.notes.push_back({always->decl->name.where, "`" + always->info->name + "` is here"});
+      d.help = "narrow `" + always->info->name + "`'s audience, or give `" + loser.info->name +
+               "` a higher priority, or remove it";
+      continue;
+    }
+    std::vector<const view*> beaten_by;
+    for (const view& other : plays) {
+      if (&other == &loser || disjoint(loser.audience, other.audience) || !wins(other, loser)) continue;
+      if (other.priority != loser.priority) {
+        beaten_by.push_back(&other);
+        continue;
+      }
+      auto& d = sink_.report(diag::W5006, loser.decl->name.where,
+                             "plays `" + other.info->name + "` and `" + loser.info->name +
+                                 "` can fire for one account on one night with the same priority " +
+                                 std::to_string(loser.priority) + ": `" + other.info->name +
+                                 "` wins only because its name sorts first");
+      d.notes.push_back({other.decl->name.where, "`" + other.info->name + "` is here"});
+      d.help = "give the play that should win a higher priority";
+    }
+    if (beaten_by.empty()) continue;
+    std::sort(beaten_by.begin(), beaten_by.end(), [&](const view* a, const view* b) { return wins(*a, *b); });
+    std::string list;
+    for (const view* b : beaten_by) {
+      list += (list.empty() ? "" : ", ") + quoted(b->info->name) + " (priority " + std::to_string(b->priority) + ")";
+    }
+    auto& d = sink_.report(diag::N5008, loser.decl->name.where,
+                           "play `" + loser.info->name + "` (priority " + std::to_string(loser.priority) +
+                               ") loses arbitration when it fires for an account on the same night as " + list +
+                               "; it is then recorded as suppressed");
+    d.help = "if another play should win, change a priority or narrow an audience";
+  }
+}
+
+// Steps of one play that send the same offer a fixed number of days apart (`when
+// days_left == 120`, `== 60`) within the window of a `cap same offer`: the later step is
+// blocked by the earlier one's send (W5007).
+void checker::lint_capped_steps() {
+  if (!p_.policy.present || rules_.modules[p_.policy.ref.module].policies.empty()) return;
+  const ast::policy_decl& pol = rules_.modules[p_.policy.ref.module].policies[p_.policy.ref.index];
+  const ast::cap_decl* same = nullptr;
+  for (const ast::cap_decl& c : pol.caps) {
+    if (c.same_offer && c.window.calendar.empty() && (same == nullptr || c.window.days > same->window.days)) same = &c;
+  }
+  if (same == nullptr) return;
+  for (const play_info& info : p_.plays) {
+    if (!info.signal || info.steps.size() < 2) continue;
+    const ast::play_decl& decl = rules_.modules[info.ref.module].plays[info.ref.index];
+    const ast::signal_decl& sig =
+        rules_.modules[p_.signals[*info.signal].ref.module].signals[p_.signals[*info.signal].ref.index];
+    const ast::module& mod = rules_.modules[info.ref.module];
+    // The day a step fires on: `FACT == N` where FACT is a days_until/days_since of the signal.
+    struct pinned {
+      std::size_t step;
+      std::string fact;
+      std::int64_t day;  // in days from the date: larger is earlier for days_until
+      bool until;
+    };
+    std::vector<pinned> pins;
+    for (std::size_t i = 0; i < decl.steps.size() && i < info.steps.size(); ++i) {
+      const auto* b = std::get_if<ast::binary>(&mod.at(decl.steps[i].condition).kind);
+      if (b == nullptr || b->op != ast::binary_op::eq) continue;
+      const auto* name = std::get_if<ast::name_ref>(&mod.at(b->lhs).kind);
+      const auto* lit = std::get_if<ast::int_lit>(&mod.at(b->rhs).kind);
+      if (name == nullptr || lit == nullptr) continue;
+      for (const ast::let_decl& let : sig.lets) {
+        if (let.name.name != name->name.name) continue;
+        const auto* c = std::get_if<ast::call>(&rules_.modules[p_.signals[*info.signal].ref.module].at(let.value).kind);
+        if (c != nullptr && (c->callee.name == "days_until" || c->callee.name == "days_since")) {
+          pins.push_back({i, let.name.name, lit->value, c->callee.name == "days_until"});
+        }
+      }
+    }
+    for (const pinned& early : pins) {
+      for (const pinned& late : pins) {
+        if (early.fact != late.fact || early.step == late.step) continue;
+        const std::int64_t gap = early.until ? early.day - late.day : late.day - early.day;
+        if (gap <= 0 || gap >= same->window.days) continue;
+        const step_info& a = info.steps[early.step];
+        const step_info& b = info.steps[late.step];
+        if (a.offer_id != b.offer_id) continue;
+        auto& d = sink_.report(diag::W5007, decl.steps[late.step].name.where,
+                               "step `" + b.name + "` of play `" + info.name + "` can never be sent: it offers `" +
+                                   b.offer_id + "` " + std::to_string(gap) + " days after step `" + a.name +
+                                   "` sent it, and the same offer is capped for " +
+                                   std::to_string(same->window.days) + " days");
+        d.notes.push_back({same->where, "the cap is here"});
+        d.help = "give step `" + b.name + "` its own `offer_id`";
+      }
+    }
+  }
+}
+
 void checker::lint() {
   for (std::size_t s = 0; s < p_.signals.size(); ++s) {
     const signal_info& info = p_.signals[s];
@@ -317,6 +558,8 @@ void checker::lint() {
   }
   lint_generic_messages();
   lint_uncapped_plays();
+  lint_collisions();
+  lint_capped_steps();
 }
 
 }  // namespace nudge::compiler

@@ -37,7 +37,14 @@ const diag_info& info(diag kind) { return kinds[static_cast<std::size_t>(kind)];
 
 std::span<const diag_info> all_diagnostic_kinds() { return kinds; }
 
-std::string_view to_string(severity s) { return s == severity::error ? "error" : "warning"; }
+std::string_view to_string(severity s) {
+  switch (s) {
+    case severity::error: return "error";
+    case severity::warning: return "warning";
+    case severity::note: break;
+  }
+  return "note";
+}
 
 diagnostic& diagnostic_sink::report(diag kind, span where, std::string message) {
   items_.push_back(diagnostic{kind, info(kind).sev, where, std::move(message), {}, {}});
@@ -49,7 +56,12 @@ std::size_t diagnostic_sink::error_count() const {
       std::count_if(items_.begin(), items_.end(), [](const diagnostic& d) { return d.sev == severity::error; }));
 }
 
-std::size_t diagnostic_sink::warning_count() const { return items_.size() - error_count(); }
+std::size_t diagnostic_sink::warning_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(items_.begin(), items_.end(), [](const diagnostic& d) { return d.sev == severity::warning; }));
+}
+
+std::size_t diagnostic_sink::note_count() const { return items_.size() - error_count() - warning_count(); }
 
 void diagnostic_sink::sort() {
   std::stable_sort(items_.begin(), items_.end(), [](const diagnostic& a, const diagnostic& b) {

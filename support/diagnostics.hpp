@@ -12,7 +12,9 @@
 
 namespace nudge {
 
-enum class severity : std::uint8_t { error, warning };
+// note: information about rules that are fine (which play wins a collision); never fails a
+// check, also not with --werror.
+enum class severity : std::uint8_t { error, warning, note };
 
 enum class diag : std::uint16_t {
 #define DIAG(code, sev, name, summary) code,
@@ -54,6 +56,7 @@ class diagnostic_sink {
   std::vector<diagnostic>& all() { return items_; }
   std::size_t error_count() const;
   std::size_t warning_count() const;
+  std::size_t note_count() const;
   // Stable order for output: by file, position, then code.
   void sort();
 

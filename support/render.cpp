@@ -119,6 +119,7 @@ json location_json(const source_map& sources, span s) {
 void render_json(std::ostream& out, const source_map& sources, std::span<const diagnostic> diagnostics) {
   json list = json::array();
   std::size_t errors = 0;
+  std::size_t warnings = 0;
   for (const diagnostic& d : diagnostics) {
     json item = location_json(sources, d.where);
     item["severity"] = to_string(d.sev);
@@ -134,9 +135,13 @@ void render_json(std::ostream& out, const source_map& sources, std::span<const d
     if (!d.help.empty()) item["help"] = d.help;
     list.push_back(std::move(item));
     if (d.sev == severity::error) ++errors;
+    if (d.sev == severity::warning) ++warnings;
   }
-  const json doc{
-      {"version", 1}, {"diagnostics", std::move(list)}, {"errors", errors}, {"warnings", diagnostics.size() - errors}};
+  const json doc{{"version", 1},
+                 {"diagnostics", std::move(list)},
+                 {"errors", errors},
+                 {"warnings", warnings},
+                 {"notes", diagnostics.size() - errors - warnings}};
   out << doc.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
 }
 
@@ -172,7 +177,7 @@ void render_sarif(std::ostream& out, const source_map& sources, std::span<const 
                          {"name", k.name},
                          {"shortDescription", {{"text", k.summary}}},
                          {"helpUri", fmt::format("docs/diagnostics.md#{}", k.code)},
-                         {"defaultConfiguration", {{"level", k.sev == severity::error ? "error" : "warning"}}}});
+                         {"defaultConfiguration", {{"level", to_string(k.sev)}}}});
   }
   json results = json::array();
   // Fingerprints use the code, file, spanned text and message but not line numbers, so an
@@ -188,7 +193,7 @@ void render_sarif(std::ostream& out, const source_map& sources, std::span<const 
     const int occurrence = seen[h]++;
     json result{{"ruleId", info(d.kind).code},
                 {"ruleIndex", static_cast<int>(d.kind)},
-                {"level", d.sev == severity::error ? "error" : "warning"},
+                {"level", to_string(d.sev)},
                 {"message", {{"text", full_message(d)}}},
                 {"locations",
                  json::array({{{"physicalLocation",
@@ -217,7 +222,7 @@ void render_sarif(std::ostream& out, const source_map& sources, std::span<const 
 void render_github(std::ostream& out, const source_map& sources, std::span<const diagnostic> diagnostics) {
   for (const diagnostic& d : diagnostics) {
     const range r = range_of(sources, d.where);
-    out << "::" << (d.sev == severity::error ? "error" : "warning")
+    out << "::" << (d.sev == severity::note ? std::string_view("notice") : to_string(d.sev))
         << " file=" << github_escape(sources.file(d.where.file).path(), true) << ",line=" << r.begin.line
         << ",col=" << r.begin.column << ",endLine=" << r.end.line << ",endColumn=" << r.end.column
         << ",title=" << info(d.kind).code << "::" << github_escape(full_message(d), false) << '\n';
@@ -230,7 +235,7 @@ void render_text(std::ostream& out, const source_map& sources, const diagnostic&
   const source_file& file = sources.file(d.where.file);
   const line_col at = file.position(d.where.begin);
   const bool is_error = d.sev == severity::error;
-  const std::string_view sev_color = is_error ? "\033[1;31m" : "\033[1;33m";
+  const std::string_view sev_color = is_error ? "\033[1;31m" : d.sev == severity::note ? "\033[1;36m" : "\033[1;33m";
   out << paint(color, "\033[1m") << file.path() << ':' << at.line << ':' << at.column << ": " << paint(color, sev_color)
       << to_string(d.sev) << '[' << info(d.kind).code << ']' << paint(color, "\033[0m\033[1m") << ": " << d.message
       << paint(color, "\033[0m") << '\n';

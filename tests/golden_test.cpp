@@ -52,7 +52,7 @@ TEST_CASE("golden: diagnostics of every tests/check case match their .out file",
 
 TEST_CASE("golden: every diagnostic code is exercised by a golden case", "[golden]") {
   std::set<std::string> seen;
-  const std::regex code(R"((error|warning)\[([EW][0-9]{4})\])");
+  const std::regex code(R"((error|warning|note)\[([EWN][0-9]{4})\])");
   for (const fs::path& out : cases(tests_dir() / "check", ".out")) {
     const std::string text = nudge::test::read_file(out);
     for (auto it = std::sregex_iterator(text.begin(), text.end(), code); it != std::sregex_iterator(); ++it) {
