@@ -273,7 +273,7 @@ struct ledger_book {
 }  // namespace
 
 TEST_CASE("cli: a night killed at any point and run again equals an uninterrupted one", "[cli][ledger][crash]") {
-  ledger_book book("nudge_crash_test");
+  ledger_book book("nudge_crash_test", 1500);
   std::vector<std::string> reference;
   for (const std::string& n : book.nights) {
     REQUIRE(book.night(n, "ref.db", "ref-" + n + ".jsonl").exit_code == 0);
