@@ -42,7 +42,8 @@ CREATE TABLE decisions(
   record TEXT NOT NULL);             -- the outbox record (JSON)
 CREATE INDEX decisions_by_account ON decisions(account, play, id);
 CREATE INDEX decisions_by_night ON decisions(night);
-CREATE INDEX decisions_by_status ON decisions(status);
+CREATE INDEX decisions_open ON decisions(status) WHERE status IN ('deferred', 'held');
+CREATE INDEX decisions_by_origin ON decisions(origin) WHERE origin IS NOT NULL;
 CREATE TABLE approvals(
   held INTEGER PRIMARY KEY REFERENCES decisions(id),
   verdict TEXT NOT NULL CHECK (verdict IN ('approved','rejected')),
@@ -88,6 +89,11 @@ class stmt {
   }
   stmt& bind(std::string_view v) {
     sqlite3_bind_text(s_, next_++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // The text must stay alive until step(): no copy.
+  stmt& bind_static(std::string_view v) {
+    sqlite3_bind_text(s_, next_++, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
     return *this;
   }
   stmt& bind(std::int64_t v) {
@@ -188,6 +194,7 @@ ledger::ledger(const std::string& path, int busy_timeout_ms) {
       stmt check(db_, "SELECT count(*) FROM sqlite_master");  // fails on a file that is not SQLite
       check.step();
     }
+    exec("PRAGMA page_size=16384");  // rows carry ~1 KB of texts; takes effect on a new ledger only
     if (path != ":memory:") exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");
@@ -368,7 +375,7 @@ void ledger::insert(decision& d) {
   s.bind(d.detail).bind_day(d.since).bind_day(d.expires);
   if (d.origin != 0) s.bind(d.origin);
   else s.bind_null();
-  s.bind(d.rules_hash).bind(d.record);
+  s.bind(d.rules_hash).bind_static(d.record);
   s.step();
   d.id = sqlite3_last_insert_rowid(db_);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <tuple>
@@ -287,7 +288,7 @@ class night_policy {
       }
     }
     if (open != past_.deferred.end()) d.origin = open->second.id;
-    decided_.insert({key, d.play});
+    if (!past_.deferred.empty()) decided_.insert({key, d.play});
     out_.decisions.push_back(std::move(d));
     for (std::size_t k = 1; k < order.size(); ++k) {
       const candidate& c = cs[order[k]];
@@ -296,7 +297,7 @@ class night_policy {
       l.reason = "arbitration";
       l.detail = "lost to " + m_.plays[win.play].name + " (priority " + std::to_string(win.priority) + ")";
       if (const auto o = past_.deferred.find({key, l.play}); o != past_.deferred.end()) l.origin = o->second.id;
-      decided_.insert({key, l.play});
+      if (!past_.deferred.empty()) decided_.insert({key, l.play});
       out_.decisions.push_back(std::move(l));
     }
   }
@@ -414,17 +415,63 @@ std::uint64_t holdout_hash(std::string_view salt, std::string_view key) {
   return h;
 }
 
+namespace {
+
+// A JSON string literal, escaped.
+void append_json_string(std::string& out, std::string_view s) {
+  if (std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    // Not ASCII: let the JSON library check the UTF-8 and replace what is invalid.
+    out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value, bool null_when_empty) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  if (null_when_empty && value.empty()) out += "null";
+  else append_json_string(out, value);
+}
+
+}  // namespace
+
 std::string with_decision(std::string_view record, const decision& d) {
-  std::string out(record.substr(0, record.size() - 1));
-  if (out.size() > 1) out += ',';
-  json extra{{"decision", status_names[static_cast<int>(d.what)]},
-             {"reason", d.reason.empty() ? json(nullptr) : json(d.reason)},
-             {"detail", d.detail.empty() ? json(nullptr) : json(d.detail)},
-             {"key", iso_date(d.night) + "/" + d.account + "/" + d.play + (d.step.empty() ? "" : "/" + d.step)}};
-  if (d.since) extra["deferred_since"] = iso_date(*d.since);
-  if (d.expires) extra["expires"] = iso_date(*d.expires);
-  const std::string e = extra.dump(-1, ' ', false, json::error_handler_t::replace);
-  out.append(e, 1, std::string::npos);
+  // Written by hand rather than through a JSON object: this runs for every candidate of
+  // every night, and the record's text is already JSON.
+  std::string out;
+  out.reserve(record.size() + 160);
+  out.append(record.substr(0, record.size() - 1));
+  const bool empty = out.size() <= 1;
+  const std::size_t mark = out.size();
+  append_field(out, "decision", status_names[static_cast<int>(d.what)], false);
+  append_field(out, "reason", d.reason, true);
+  append_field(out, "detail", d.detail, true);
+  append_field(out, "key", iso_date(d.night) + "/" + d.account + "/" + d.play + (d.step.empty() ? "" : "/" + d.step),
+               false);
+  if (d.since) append_field(out, "deferred_since", iso_date(*d.since), false);
+  if (d.expires) append_field(out, "expires", iso_date(*d.expires), false);
+  if (empty) out.erase(mark, 1);  // no comma after `{`
+  out += '}';
   return out;
 }
 

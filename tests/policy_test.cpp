@@ -436,3 +436,26 @@ TEST_CASE("policy: a file that is not a ledger, or one from a newer nudge, is re
   CHECK_THROWS_WITH(runtime::ledger((dir / "junk.db").string()), Catch::Contains("cannot be used"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("policy: decision fields appended to a record are valid JSON whatever the texts hold", "[policy]") {
+  runtime::decision d;
+  d.night = day("2026-03-01");
+  d.account = "ромашка \"best\"\n";
+  d.play = "p";
+  d.what = runtime::status::suppressed;
+  d.reason = "weekly";
+  d.detail = "лимит\t\x01 \xff";  // control characters and a byte that is not UTF-8
+  d.since = day("2026-02-27");
+  const auto j = nlohmann::json::parse(runtime::with_decision(R"({"account":"x"})", d));
+  CHECK(j["account"] == "x");
+  CHECK(j["decision"] == "suppressed");
+  CHECK(j["reason"] == "weekly");
+  CHECK(j["key"] == "2026-03-01/ромашка \"best\"\n/p");
+  CHECK(j["deferred_since"] == "2026-02-27");
+  CHECK(j["detail"].get<std::string>().starts_with("лимит\t\x01 "));
+  d.reason.clear();
+  d.detail.clear();
+  const auto e = nlohmann::json::parse(runtime::with_decision("{}", d));
+  CHECK(e["reason"].is_null());
+  CHECK(e["detail"].is_null());
+}
