@@ -121,6 +121,7 @@ int run_with_policy(const run_options& o, const compiled_rules& rules, runtime::
     std::cerr << "nudge: refused: " << r.message << "\n";
     return exit_code::refused;
   }
+  const auto writing = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < r.decisions.size(); ++i) {
     const auto& d = r.decisions[i];
     if (i == r.decisions.size() / 2) {
@@ -134,6 +135,7 @@ int run_with_policy(const run_options& o, const compiled_rules& rules, runtime::
     std::cerr << "nudge: error: cannot write the outbox; the night is in the ledger, run again to write it\n";
     return exit_code::usage;
   }
+  r.summary.write_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - writing).count();
   if (r.outcome == runtime::job_outcome::replayed) {
     std::cerr << "nudge run: " << r.message << "\n";
     print_decisions(r.decisions);

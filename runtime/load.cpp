@@ -122,6 +122,10 @@ class loader {
       slot_at_.push_back(std::move(at));
       r_.data.fields.push_back(std::move(slots));
     }
+    offset_read_.assign(static_cast<std::size_t>(m_.lookback + 1), false);
+    for (const auto& at : slot_at_) {
+      for (std::size_t o = 0; o < at.size(); ++o) offset_read_[o] = offset_read_[o] || at[o] >= 0;
+    }
   }
 
   std::uint32_t account(std::string_view raw_id) {
@@ -306,6 +310,21 @@ class loader {
     for (const ir::field_need& need : m_.fields) columns.push_back(p_.schema.fields[need.field].column);
     words_ = static_cast<std::size_t>(m_.lookback / 64 + 1);
     std::vector<slice> slices(o_.threads);
+    // Most rows are days whose fields no rule reads (or outside the window): only their id
+    // and date are split; the id still counts for duplicates and for the account's history.
+    runtime::row_probe probe;
+    probe.columns = 2;
+    probe.wanted = [&](unsigned k, std::span<const std::string_view> cells) {
+      slice& sl = slices[k];
+      const std::string_view date_text = trim(cells[1]);
+      if (date_text != sl.last_date_text) {
+        sl.last_date_text.assign(date_text);
+        sl.last_date = parse_date(date_text);
+      }
+      if (!sl.last_date) return true;  // the whole row goes to quarantine
+      const std::int64_t offset = static_cast<std::int64_t>(r_.data.as_of) - *sl.last_date;
+      return offset >= 0 && offset <= m_.lookback && offset_read_[static_cast<std::size_t>(offset)];
+    };
     const table_result t = read_table_sliced(
         *path, columns, o_.threads, o_.block_bytes,
         [&](unsigned k, const row& rw) { parse_snapshot_row(slices[k], file, rw); },
@@ -313,7 +332,7 @@ class loader {
           ++slices[k].rows_read;
           slices[k].quarantine.push_back({file, pr.line, 0, pr.reason, clip(pr.raw)});
         },
-        [&](unsigned k) { merge_snapshot_slice(slices[k], file); });
+        [&](unsigned k) { merge_snapshot_slice(slices[k], file); }, &probe);
     return table_usable(file, t);
   }
 
@@ -454,6 +473,7 @@ class loader {
   std::unordered_map<std::string, std::uint32_t> index_;
   std::vector<std::uint64_t> seen_;  // per account, a bit per day offset that has a row
   std::vector<std::vector<int>> slot_at_;  // per needed field: day offset -> column, or -1
+  std::vector<bool> offset_read_;          // day offset -> some field is read there
   std::deque<std::string> raw_text_;
   std::unordered_map<std::string_view, std::uint32_t> raw_index_;  // raw id text -> loading index
   std::vector<std::string_view> raw_of_;  // loading index -> its first raw id text

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <limits>
@@ -139,7 +140,47 @@ class csv_splitter {
     return ok;
   }
 
+  // For a row without quotes: splits its first `n` cells into `cells`, counts all of its
+  // cells into `total`, and returns true without consuming the row (skip() does). False for
+  // a row with quotes, which only next() reads.
+  bool peek_plain(std::size_t n, std::vector<std::string_view>& cells, std::size_t& total, std::string_view& raw) {
+    cells.clear();
+    const char* base = text_.data();
+    const char* row_begin = base + pos_;
+    const char* text_end = base + text_.size();
+    const char* eol = static_cast<const char*>(std::memchr(row_begin, '\n', static_cast<std::size_t>(text_end - row_begin)));
+    const char* row_end = eol != nullptr ? eol : text_end;
+    if (std::memchr(row_begin, '"', static_cast<std::size_t>(row_end - row_begin)) != nullptr) return false;
+    const char* content_end = row_end > row_begin && row_end[-1] == '\r' ? row_end - 1 : row_end;
+    const char* cell = row_begin;
+    const char* c = row_begin;
+    for (; c != content_end && cells.size() < n; ++c) {
+      if (*c == delim_) {
+        cells.emplace_back(cell, static_cast<std::size_t>(c - cell));
+        cell = c + 1;
+      }
+    }
+    if (cells.size() < n) {
+      cells.emplace_back(cell, static_cast<std::size_t>(content_end - cell));
+      total = cells.size();
+    } else {
+      total = n + static_cast<std::size_t>(std::count(c, content_end, delim_)) + 1;  // a vectorised count
+    }
+    peek_next_ = eol != nullptr ? static_cast<std::size_t>(eol - base) + 1 : text_.size();
+    peek_newline_ = eol != nullptr;
+    raw = std::string_view(row_begin, static_cast<std::size_t>(content_end - row_begin));
+    return true;
+  }
+
+  // Consumes the row peek_plain() returned true for.
+  void skip() {
+    pos_ = peek_next_;
+    if (peek_newline_) ++line_;
+  }
+
  private:
+  std::size_t peek_next_ = 0;
+  bool peek_newline_ = false;
   std::string_view text_;
   char delim_;
   std::size_t pos_ = 0;
@@ -227,15 +268,38 @@ csv_header read_header(std::string_view text, std::span<const std::string> colum
 // Splits the rows of text[begin, end), whose first line is `line`.
 void read_rows(std::string_view text, std::size_t begin, std::size_t end, std::uint64_t line, const csv_header& h,
                const std::function<void(const row&)>& on_row,
-               const std::function<void(const row_problem&)>& on_problem) {
+               const std::function<void(const row_problem&)>& on_problem,
+               const std::size_t probe_columns = 0,
+               const std::function<bool(std::span<const std::string_view>)>& wanted = {}) {
   csv_splitter split(text.substr(0, end), h.delimiter, begin, line);
   std::vector<std::string_view> cells;
   std::vector<std::string_view> picked(h.index.size());
   std::deque<std::string> scratch;
   std::string_view raw;
+  std::size_t probe_split = 0;  // cells to split to reach every probe column
+  for (std::size_t c = 0; c < probe_columns; ++c) probe_split = std::max(probe_split, h.index[c] + 1);
   while (!split.done()) {
     scratch.clear();
     const std::uint64_t at = split.line();
+    std::size_t total = 0;
+    if (probe_columns > 0 && split.peek_plain(probe_split, cells, total, raw)) {
+      if (blank_line(raw)) {
+        split.skip();
+        continue;
+      }
+      if (total != h.cells) {
+        split.skip();
+        on_problem({at, "the row has " + std::to_string(total) + " cells, the header " + std::to_string(h.cells), raw});
+        continue;
+      }
+      for (std::size_t c = 0; c < probe_columns; ++c) picked[c] = cells[h.index[c]];
+      if (!wanted(std::span<const std::string_view>(picked.data(), probe_columns))) {
+        split.skip();
+        for (std::size_t c = probe_columns; c < picked.size(); ++c) picked[c] = {};
+        on_row({at, picked, raw, h.positions, true});
+        continue;
+      }
+    }
     const bool ok = split.next(cells, scratch, raw);
     if (blank_line(raw)) continue;
     if (!ok) {
@@ -255,7 +319,7 @@ void read_rows(std::string_view text, std::size_t begin, std::size_t end, std::u
 table_result read_csv(std::string_view text, std::span<const std::string> columns, unsigned slices,
                       std::size_t block_bytes, const std::function<void(unsigned, const row&)>& on_row,
                       const std::function<void(unsigned, const row_problem&)>& on_problem,
-                      const std::function<void(unsigned)>& merge) {
+                      const std::function<void(unsigned)>& merge, const row_probe* probe) {
   table_result result;
   const csv_header h = read_header(text, columns, result);
   if (!result.missing.empty()) return result;
@@ -276,7 +340,8 @@ table_result read_csv(std::string_view text, std::span<const std::string> column
     auto part = [&](unsigned k) {
       read_rows(
           text, cuts[k], cuts[k + 1], lines[k], h, [&](const row& r) { on_row(k, r); },
-          [&](const row_problem& p) { on_problem(k, p); });
+          [&](const row_problem& p) { on_problem(k, p); }, probe != nullptr ? probe->columns : 0,
+          [&](std::span<const std::string_view> cells) { return probe->wanted(k, cells); });
     };
     std::vector<std::thread> pool;
     for (unsigned k = 1; k < slices; ++k) pool.emplace_back(part, k);
@@ -342,7 +407,7 @@ table_result read_table_sliced(const std::filesystem::path& path, std::span<cons
                                unsigned slices, std::size_t block_bytes,
                                const std::function<void(unsigned, const row&)>& on_row,
                                const std::function<void(unsigned, const row_problem&)>& on_problem,
-                               const std::function<void(unsigned)>& merge) {
+                               const std::function<void(unsigned)>& merge, const row_probe* probe) {
   table_result result;
   const mapped_file file(path);
   if (!file.ok()) {
@@ -367,7 +432,7 @@ table_result read_table_sliced(const std::filesystem::path& path, std::span<cons
     merge(0);
     return result;
   }
-  return read_csv(view, columns, slices, block_bytes, on_row, on_problem, merge);
+  return read_csv(view, columns, slices, block_bytes, on_row, on_problem, merge, probe);
 }
 
 }  // namespace nudge::runtime

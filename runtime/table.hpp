@@ -17,6 +17,17 @@ struct row {
   std::span<const std::string_view> cells;  // parallel to the requested columns; empty when absent
   std::string_view raw;                // the row's text, for the quarantine report
   std::span<const std::uint32_t> positions;  // 1-based column of each cell in the file (CSV)
+  bool partial = false;  // only the probe's cells are filled (see row_probe)
+};
+
+// Lets a reader skip most of a row it does not need. The first `columns` requested columns
+// of a row are split first, and `wanted(part, cells)` says whether the rest is needed; when
+// it is not, `on_row` gets the row with only those cells filled (the others empty) and
+// `partial` set. A skipped row's cell count is still checked. CSV rows without quotes
+// only; other rows are always split whole.
+struct row_probe {
+  std::size_t columns = 0;
+  std::function<bool(unsigned, std::span<const std::string_view>)> wanted;
 };
 
 // A problem with a row as a whole (unbalanced quotes, not a JSON object).
@@ -47,6 +58,6 @@ table_result read_table_sliced(const std::filesystem::path& path, std::span<cons
                                unsigned slices, std::size_t block_bytes,
                                const std::function<void(unsigned, const row&)>& on_row,
                                const std::function<void(unsigned, const row_problem&)>& on_problem,
-                               const std::function<void(unsigned)>& merge);
+                               const std::function<void(unsigned)>& merge, const row_probe* probe = nullptr);
 
 }  // namespace nudge::runtime

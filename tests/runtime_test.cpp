@@ -343,3 +343,26 @@ TEST_CASE("logic: and/or are three-valued: false and unknown is false, true or u
   CHECK(facts["uo"]["state"] == "unknown");
   CHECK(facts["n"]["state"] == "unknown");
 }
+
+TEST_CASE("load: rows of days no rule reads are split only to their id and date, and still checked", "[runtime][load]") {
+  // 30d reads today and 30 days back; the rows of the days between are only probed, yet a
+  // duplicate there and a row with too few cells are still reported.
+  const std::string rules = schema + R"(
+signal s { let g = pct_change(mrr, 30d)  when g >= 10% }
+)" + play_on("s", "g");
+  std::string csv = "account_id,date,mrr,dau,renewal_date\n";
+  csv += "a,2026-11-03,1000,1,\n";
+  csv += "a,2026-11-20,\"1,000\",1,\n";  // quoted: always split whole
+  csv += "a,2026-11-21,1000,1,\n";
+  csv += "a,2026-11-21,1000,1,\n";       // a duplicate on a day no rule reads
+  csv += "a,2026-11-22,1000\n";          // too few cells
+  csv += "a,2026-12-03,1200,1,\n";
+  night_fixture f(rules, {{"accounts.csv", csv}}, "2026-12-03");
+  REQUIRE_FALSE(f.loaded.fatal);
+  REQUIRE(f.loaded.quarantine.size() == 2);
+  CHECK(f.loaded.quarantine[0].line == 5);
+  CHECK(f.loaded.quarantine[0].reason.find("a second row for account `a` on 2026-11-21") != std::string::npos);
+  CHECK(f.loaded.quarantine[1].line == 6);
+  CHECK(f.loaded.quarantine[1].reason == "the row has 3 cells, the header 5");
+  CHECK(f.facts("a")["g"]["value"].get<double>() == Approx(0.2));
+}
