@@ -48,7 +48,22 @@ day_number from_civil(civil_date c) {
   return static_cast<day_number>((date - epoch).days());
 }
 
-std::string iso_date(day_number d) { return bg::to_iso_extended_string(epoch + bg::date_duration(d)); }
+std::string iso_date(day_number d) {
+  // Boost's calendar, formatted by hand: to_iso_extended_string goes through a stream and
+  // showed up in profiles (every ledger row and outbox key has dates).
+  const civil_date c = to_civil(d);
+  if (c.year < 1000 || c.year > 9999) return bg::to_iso_extended_string(epoch + bg::date_duration(d));
+  std::string out(10, '-');
+  auto two = [&](std::size_t at, int v) {
+    out[at] = static_cast<char>('0' + v / 10);
+    out[at + 1] = static_cast<char>('0' + v % 10);
+  };
+  two(0, c.year / 100);
+  two(2, c.year % 100);
+  two(5, c.month);
+  two(8, c.day);
+  return out;
+}
 
 day_number today_utc() {
   const bg::date today = boost::posix_time::second_clock::universal_time().date();

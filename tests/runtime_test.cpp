@@ -91,6 +91,13 @@ TEST_CASE("time: month ends and leap days are real calendar dates", "[runtime][t
   CHECK(day("2026-03-01") - day("2026-02-28") == 1);
   CHECK(runtime::iso_date(day("2024-03-31") - 30) == "2024-03-01");
   CHECK(runtime::iso_date(day("2026-01-31") + 30) == "2026-03-02");
+  // Every day from 1900 to 2100 prints as it parses.
+  for (runtime::day_number d = day("1900-01-01"); d <= day("2100-12-31"); ++d) {
+    const std::string text = runtime::iso_date(d);
+    if (runtime::parse_date(text) != d) FAIL("day " << d << " prints as " << text);
+  }
+  CHECK(runtime::iso_date(day("1999-12-31")) == "1999-12-31");
+  CHECK(runtime::iso_date(day("2000-02-29")) == "2000-02-29");
 }
 
 TEST_CASE("cells: numbers with either decimal separator and thousands spaces", "[runtime][cells]") {
