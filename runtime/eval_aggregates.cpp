@@ -266,20 +266,26 @@ void evaluator::most_frequent(const ir::instr& in, const event_table& t, const s
   auto order = [&](std::int64_t x) -> std::int64_t {
     return in.text ? static_cast<std::int64_t>(bound_.text_rank[static_cast<std::size_t>(x)]) : x;
   };
+  // One pass per account over a counter per value (values are interned text ids or enum
+  // variants: small integers); counts only grow, so the leader can be kept as they do.
+  std::vector<std::uint32_t>& counts = value_counts_;
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t lo = t.begin[begin_ + k] - sb.first;
     const std::size_t hi = t.begin[begin_ + k + 1] - sb.first;
-    // Accounts have few events: count each kept value by scanning the account's events.
     std::int64_t best = 0;
-    std::int64_t best_count = 0;
+    std::uint32_t best_count = 0;
     for (std::size_t e = lo; e < hi; ++e) {
-      if (keep[e] == 0) continue;
-      std::int64_t c = 0;
-      for (std::size_t g = lo; g < hi; ++g) c += (keep[g] != 0) & (v[g] == v[e]);
+      if (keep[e] == 0 || v[e] < 0) continue;
+      const auto x = static_cast<std::size_t>(v[e]);
+      if (x >= counts.size()) counts.resize(x + 1, 0);
+      const std::uint32_t c = ++counts[x];
       if (c > best_count || (c == best_count && v[e] != best && order(v[e]) < order(best))) {
         best = v[e];
         best_count = c;
       }
+    }
+    for (std::size_t e = lo; e < hi; ++e) {
+      if (v[e] >= 0 && static_cast<std::size_t>(v[e]) < counts.size()) counts[static_cast<std::size_t>(v[e])] = 0;
     }
     d.s[k] = best_count > 0 ? ir::present : ir::unknown;
     d.i[k] = best;

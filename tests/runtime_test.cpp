@@ -373,3 +373,27 @@ signal s { let g = pct_change(mrr, 30d)  when g >= 10% }
   CHECK(f.loaded.quarantine[1].reason == "the row has 3 cells, the header 5");
   CHECK(f.facts("a")["g"]["value"].get<double>() == Approx(0.2));
 }
+
+TEST_CASE("windows: most_frequent counts each value once per event; ties go to the smallest", "[runtime][windows]") {
+  const std::string rules = schema + R"(
+signal s {
+  let t = most_frequent(tickets.topic, 30d)
+  let n = count(tickets, 30d)
+  when n >= 1
+}
+)" + play_on("s", "t");
+  night_fixture f(rules,
+                  {{"accounts.csv", "account_id,date,mrr,dau,renewal_date\n"
+                                    "tie,2026-12-03,1,1,\nclear,2026-12-03,1,1,\nold,2026-12-03,1,1,\n"},
+                   {"tickets.csv", "account_id,opened,topic\n"
+                                   "tie,2026-12-01,billing\ntie,2026-12-02,billing\ntie,2026-12-01,access\n"
+                                   "tie,2026-11-30,access\ntie,2026-12-03,api\n"
+                                   "clear,2026-12-01,api\nclear,2026-12-02,billing\nclear,2026-12-03,api\n"
+                                   "clear,2026-10-01,billing\nclear,2026-10-02,billing\nclear,2026-10-03,billing\n"
+                                   "old,2026-10-01,api\n"}},
+                  "2026-12-03");
+  REQUIRE_FALSE(f.loaded.fatal);
+  CHECK(f.facts("tie")["t"]["value"] == "access");   // 2 access, 2 billing, 1 api
+  CHECK(f.facts("clear")["t"]["value"] == "api");    // billing's three are outside the window
+  CHECK(f.facts("old").is_null());                   // no ticket in 30 days: does not fire
+}
