@@ -1,5 +1,6 @@
 #include "runtime/night_job.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -66,12 +67,15 @@ job_result run_job(const compiler::rule_set& rules, const compiler::program& che
     po.night = night;
     po.pilot = o.pilot;
     po.rules_hash = o.night.rules_hash;
-    night_decisions out = decide_night(m, keys, tonight.candidates, tonight.bands, past, holdout, po);
+    night_decisions out = decide_night(m, keys, std::move(tonight.candidates), tonight.bands, past, holdout, po);
     test_kill_point("evaluated");
     l.record_night({night, o.night.rules_hash, o.pilot ? "pilot" : "live"}, out.decisions.size());
     for (decision& d : out.decisions) l.insert(d);
     for (const auto& [held, index] : out.releases) l.record_release(held, out.decisions[index].id);
     if (!m.policy.holdout.empty()) {
+      // In key order, so the table's index grows at its end rather than at random places.
+      std::sort(out.assignments.begin(), out.assignments.end(),
+                [](const holdout_assignment& a, const holdout_assignment& b) { return a.account < b.account; });
       for (const holdout_assignment& a : out.assignments) {
         l.assign_holdout(m.policy.holdout.front().salt, a.account, a.band, a.control, night);
       }

@@ -88,7 +88,7 @@ class night_policy {
     for (const std::string& id : m.policy.pilot) pilot_.insert(account_key(id));
   }
 
-  night_decisions run(const std::vector<candidate>& candidates, const std::vector<double>& bands) {
+  night_decisions run(std::vector<candidate>& candidates, const std::vector<double>& bands) {
     expire_held();
     release_approved();
     assign_holdout(bands);
@@ -100,12 +100,13 @@ class night_policy {
     }
     close_deferrals();
     apply_capacity();
-    for (decision& d : out_.decisions) d.record = with_decision(d.record, d);
+    for (decision& d : out_.decisions) append_decision(d.record, d);
     return std::move(out_);
   }
 
  private:
-  decision base(const candidate& c) const {
+  // Takes the candidate's record: each candidate is decided once.
+  decision base(candidate& c) const {
     decision d;
     d.night = o_.night;
     d.account = keys_[c.account];
@@ -117,7 +118,7 @@ class night_policy {
     d.priority = c.priority;
     d.csm = c.csm;
     d.rules_hash = o_.rules_hash;
-    d.record = c.record;
+    d.record = std::move(c.record);
     return d;
   }
 
@@ -224,7 +225,7 @@ class night_policy {
     return {};
   }
 
-  void account(const std::vector<candidate>& cs, std::size_t begin, std::size_t end) {
+  void account(std::vector<candidate>& cs, std::size_t begin, std::size_t end) {
     std::vector<std::size_t> order;
     for (std::size_t i = begin; i < end; ++i) order.push_back(i);
     // Arbitration: the highest priority wins; ties go to the play whose name sorts first.
@@ -232,7 +233,7 @@ class night_policy {
       if (cs[a].priority != cs[b].priority) return cs[a].priority > cs[b].priority;
       return m_.plays[cs[a].play].name < m_.plays[cs[b].play].name;
     });
-    const candidate& win = cs[order.front()];
+    candidate& win = cs[order.front()];
     const std::string& key = keys_[win.account];
     const bool control = !control_.empty() && control_[win.account];
     decision d = base(win);
@@ -291,7 +292,7 @@ class night_policy {
     if (!past_.deferred.empty()) decided_.insert({key, d.play});
     out_.decisions.push_back(std::move(d));
     for (std::size_t k = 1; k < order.size(); ++k) {
-      const candidate& c = cs[order[k]];
+      candidate& c = cs[order[k]];
       decision l = base(c);
       l.what = status::suppressed;
       l.reason = "arbitration";
@@ -455,28 +456,32 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 
 }  // namespace
 
-std::string with_decision(std::string_view record, const decision& d) {
+void append_decision(std::string& record, const decision& d) {
   // Written by hand rather than through a JSON object: this runs for every candidate of
   // every night, and the record's text is already JSON.
-  std::string out;
-  out.reserve(record.size() + 160);
-  out.append(record.substr(0, record.size() - 1));
-  const bool empty = out.size() <= 1;
-  const std::size_t mark = out.size();
-  append_field(out, "decision", status_names[static_cast<int>(d.what)], false);
-  append_field(out, "reason", d.reason, true);
-  append_field(out, "detail", d.detail, true);
-  append_field(out, "key", iso_date(d.night) + "/" + d.account + "/" + d.play + (d.step.empty() ? "" : "/" + d.step),
-               false);
-  if (d.since) append_field(out, "deferred_since", iso_date(*d.since), false);
-  if (d.expires) append_field(out, "expires", iso_date(*d.expires), false);
-  if (empty) out.erase(mark, 1);  // no comma after `{`
-  out += '}';
+  if (record.empty()) record = "{}";
+  record.pop_back();  // the closing brace
+  const bool empty = record.size() <= 1;
+  const std::size_t mark = record.size();
+  append_field(record, "decision", status_names[static_cast<int>(d.what)], false);
+  append_field(record, "reason", d.reason, true);
+  append_field(record, "detail", d.detail, true);
+  append_field(record, "key",
+               iso_date(d.night) + "/" + d.account + "/" + d.play + (d.step.empty() ? "" : "/" + d.step), false);
+  if (d.since) append_field(record, "deferred_since", iso_date(*d.since), false);
+  if (d.expires) append_field(record, "expires", iso_date(*d.expires), false);
+  if (empty) record.erase(mark, 1);  // no comma after `{`
+  record += '}';
+}
+
+std::string with_decision(std::string_view record, const decision& d) {
+  std::string out(record);
+  append_decision(out, d);
   return out;
 }
 
 night_decisions decide_night(const ir::module& m, const std::vector<std::string>& keys,
-                             const std::vector<candidate>& candidates, const std::vector<double>& bands,
+                             std::vector<candidate> candidates, const std::vector<double>& bands,
                              const history& past, const holdout_state& holdout, const policy_options& o) {
   return night_policy(m, keys, past, holdout, o).run(candidates, bands);
 }

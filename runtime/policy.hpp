@@ -52,7 +52,7 @@ struct night_decisions {
 // per account (NaN when absent), empty when the holdout has no `by`. Candidates are
 // grouped by account, in dataset order.
 night_decisions decide_night(const ir::module& m, const std::vector<std::string>& keys,
-                             const std::vector<candidate>& candidates, const std::vector<double>& bands,
+                             std::vector<candidate> candidates, const std::vector<double>& bands,
                              const history& past, const holdout_state& holdout, const policy_options& o);
 
 // The oldest night whose touches a cap or capacity of the policy can count, tonight included.
@@ -64,7 +64,9 @@ day_number history_start(const ir::policy_code& p, day_number night);
 std::string revenue_band(double value);
 std::uint64_t holdout_hash(std::string_view salt, std::string_view key);
 
-// A record with the decision's fields appended (decision, reason, detail, key).
+// A record with the decision's fields appended (decision, reason, detail, key, and
+// deferred_since / expires when set); append_decision does it in place.
 std::string with_decision(std::string_view record, const decision& d);
+void append_decision(std::string& record, const decision& d);
 
 }  // namespace nudge::runtime
