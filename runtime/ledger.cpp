@@ -181,7 +181,7 @@ struct ledger::statements {
   stmt assign;
 };
 
-ledger::ledger(const std::string& path, int busy_timeout_ms) {
+ledger::ledger(const std::string& path, int busy_timeout_ms, bool may_migrate) {
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
@@ -201,7 +201,7 @@ ledger::ledger(const std::string& path, int busy_timeout_ms) {
     // default 2,000-page cache the holdout's and the accounts' indexes spill to disk.
     exec("PRAGMA cache_size=-262144");  // 256 MiB
     exec("PRAGMA foreign_keys=ON");
-    migrate();
+    migrate(may_migrate);
     st_ = std::make_unique<statements>(db_);
   } catch (const ledger_error& e) {
     sqlite3_close(db_);
@@ -225,7 +225,7 @@ void ledger::exec(const char* sql) {
   }
 }
 
-void ledger::migrate() {
+void ledger::migrate(bool may_migrate) {
   std::int64_t version = 0;
   {
     stmt v(db_, "PRAGMA user_version");
@@ -236,6 +236,10 @@ void ledger::migrate() {
                        std::to_string(schema_version) + "); upgrade nudge");
   }
   if (version == schema_version) return;
+  if (!may_migrate) {
+    throw ledger_error("it has schema " + std::to_string(version) + " and needs migrating to " +
+                       std::to_string(schema_version) + ", which a dry run does not do; run once without --dry-run");
+  }
   exec("BEGIN IMMEDIATE");
   try {
     stmt again(db_, "PRAGMA user_version");  // another process may have migrated meanwhile

@@ -96,7 +96,9 @@ class ledger {
  public:
   // Opens the ledger at `path`, creating it and applying migrations when needed; ":memory:"
   // is a scratch ledger (backtests, runs without --ledger). Throws ledger_error.
-  explicit ledger(const std::string& path, int busy_timeout_ms = 0);
+  // With may_migrate false (dry runs), a ledger of an older schema is refused rather than
+  // migrated.
+  explicit ledger(const std::string& path, int busy_timeout_ms = 0, bool may_migrate = true);
   ~ledger();
   ledger(const ledger&) = delete;
   ledger& operator=(const ledger&) = delete;
@@ -135,7 +137,7 @@ class ledger {
 
  private:
   void exec(const char* sql);
-  void migrate();
+  void migrate(bool may_migrate);
 
   sqlite3* db_ = nullptr;
   bool in_transaction_ = false;

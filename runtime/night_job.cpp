@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <cstdlib>
 
 #include "runtime/cells.hpp"
@@ -23,7 +24,10 @@ std::string outbox_line(const decision& d) {
 
 job_result run_job(const compiler::rule_set& rules, const compiler::program& checked, const ir::module& m,
                    dataset& data, const job_options& o) {
-  ledger l(o.ledger.empty() ? std::string(":memory:") : o.ledger, o.busy_timeout_ms);
+  // A dry run against a ledger that does not exist yet must not create it: it decides
+  // against an empty scratch ledger, which is what the file would hold.
+  const bool scratch = o.ledger.empty() || (o.dry_run && !std::filesystem::exists(o.ledger));
+  ledger l(scratch ? std::string(":memory:") : o.ledger, o.busy_timeout_ms, scratch || !o.dry_run);
   return run_job(rules, checked, m, data, o, l);
 }
 

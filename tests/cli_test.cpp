@@ -334,6 +334,11 @@ TEST_CASE("cli: a second run on a busy ledger is refused with exit 3; re-runs an
   r = book.night("2026-11-28", "l.db", "old.jsonl");
   CHECK(r.exit_code == 3);
   CHECK(r.err.find("Pass --force") != std::string::npos);
+  // A dry run against a ledger that does not exist does not create it.
+  r = book.night("2026-11-29", "fresh.db", "fresh.jsonl", {}, {"--dry-run"});
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(fs::exists(book.dir / "fresh.db"));
+  CHECK(nudge::test::read_file(book.dir / "fresh.jsonl") == nudge::test::read_file(book.dir / "a.jsonl"));
   // A dry run writes the outbox and leaves the ledger as it was.
   r = book.night("2026-11-30", "l.db", "dry.jsonl", {}, {"--dry-run"});
   CHECK(r.exit_code == 0);
