@@ -17,5 +17,6 @@ echo "+ actions awaiting a CSM's approval: nudge approvals list --ledger state/l
 ./build/cli/nudge approvals list --ledger state/ledger.db
 echo "+ the first action (out/actions.jsonl):"
 head -n 1 out/actions.jsonl
-echo "+ why: nudge explain --account acc-000002"
-./build/cli/nudge explain --rules rules-examples --data rules-examples/data --as-of 2026-12-03 --account acc-000002
+echo "+ why: nudge explain --account acc-000050 --ledger state/ledger.db"
+./build/cli/nudge explain --rules rules-examples --data rules-examples/data --as-of 2026-12-03 --account acc-000050 \
+  --ledger state/ledger.db

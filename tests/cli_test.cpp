@@ -435,3 +435,32 @@ TEST_CASE("cli: backtest replays nights with the policy; --baseline reports the 
   CHECK(r.err.find("--to must be on or after --from") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("cli: explain --ledger adds what the contact policy decided about the account", "[cli][explain][ledger]") {
+  const fs::path dir = fs::temp_directory_path() / "nudge_explain_ledger";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string ledger = (dir / "l.db").string();
+  const std::vector<std::string> explain{"explain", "--rules", "rules-examples", "--data", "rules-examples/data",
+                                         "--as-of", "2026-12-03", "--account", "acc-000050", "--ledger", ledger};
+  auto r = run_nudge(explain, NUDGE_SOURCE_DIR);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("no ledger at") != std::string::npos);
+  REQUIRE(run_nudge({"run", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of", "2026-12-02",
+                     "--ledger", ledger, "--out", (dir / "a.jsonl").string(), "--quarantine", (dir / "q.csv").string()},
+                    NUDGE_SOURCE_DIR)
+              .exit_code == 0);
+  r = run_nudge(explain, NUDGE_SOURCE_DIR);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("night 2026-12-03 is not in the ledger yet") != std::string::npos);
+  REQUIRE(run_nudge({"run", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of", "2026-12-03",
+                     "--ledger", ledger, "--out", (dir / "b.jsonl").string(), "--quarantine", (dir / "q.csv").string()},
+                    NUDGE_SOURCE_DIR)
+              .exit_code == 0);
+  r = run_nudge(explain, NUDGE_SOURCE_DIR);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("renewal_pack/health email offer renewal: held (approval)") != std::string::npos);
+  CHECK(r.out.find("suppressed (arbitration): lost to renewal_pack (priority 90)") != std::string::npos);
+  CHECK(r.out.find("holdout (salt \"2026-Q4\"): treated") != std::string::npos);
+  fs::remove_all(dir);
+}
