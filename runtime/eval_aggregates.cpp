@@ -1,6 +1,7 @@
 // Aggregates over time: windows over snapshot days (day by day over the whole batch) and
-// aggregates over event streams (one flat pass over the batch's events, each adding into
-// its account's slot), so no loop runs per account over a handful of values.
+// aggregates over event streams (per stream and batch, each event's account and age are
+// computed once; each aggregate masks the events it keeps in flat passes, then reduces
+// each account's segment with the accumulator in a register).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,6 +10,14 @@
 
 namespace nudge::runtime {
 namespace {
+
+// One step of a window's sum, min or max: the value counts when present.
+template <typename T>
+[[gnu::always_inline]] inline T accumulate(ir::agg kind, bool present, T v, T acc) {
+  if (kind == ir::agg::min) return present && v < acc ? v : acc;
+  if (kind == ir::agg::max) return present && v > acc ? v : acc;
+  return acc + (present ? v : T{0});
+}
 
 // Round-half-away integer division, for averages of money.
 std::int64_t div_round(std::int64_t sum, std::int64_t n) {
@@ -96,12 +105,7 @@ NUDGE_VECTOR_CLONES void evaluator::window_field(const ir::instr& in, reg& d, st
       const std::uint8_t* st = c->state.data() + begin_;
       for (std::size_t k = 0; k < n; ++k) {
         const bool p = dense[day] || st[k] == ir::present;
-        if (!extreme)
-          acc[k] += p ? v[k] : T{0};
-        else if (kind == ir::agg::min)
-          acc[k] = p && v[k] < acc[k] ? v[k] : acc[k];
-        else
-          acc[k] = p && v[k] > acc[k] ? v[k] : acc[k];
+        acc[k] = accumulate(kind, p, v[k], acc[k]);
         if (!all_dense) count[k] += p ? 1 : 0;
       }
     }
@@ -132,12 +136,7 @@ NUDGE_VECTOR_CLONES void evaluator::window_regs(const ir::instr& in, const std::
       const T* v = values_of(x);
       for (std::size_t k = 0; k < n; ++k) {
         const bool p = x.ps[k] == ir::present;
-        if (!extreme)
-          acc[k] += p ? v[k] : T{0};
-        else if (kind == ir::agg::min)
-          acc[k] = p && v[k] < acc[k] ? v[k] : acc[k];
-        else
-          acc[k] = p && v[k] > acc[k] ? v[k] : acc[k];
+        acc[k] = accumulate(kind, p, v[k], acc[k]);
         scratch_n_[k] += p ? 1 : 0;
       }
     }
