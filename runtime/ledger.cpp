@@ -42,7 +42,8 @@ CREATE TABLE decisions(
   record TEXT NOT NULL);             -- the outbox record (JSON)
 CREATE INDEX decisions_by_account ON decisions(account, play, id);
 CREATE INDEX decisions_by_night ON decisions(night);
-CREATE INDEX decisions_open ON decisions(status) WHERE status IN ('deferred', 'held');
+CREATE INDEX decisions_deferred ON decisions(account, play, id) WHERE status = 'deferred';
+CREATE INDEX decisions_held ON decisions(id) WHERE status = 'held';
 CREATE INDEX decisions_by_origin ON decisions(origin) WHERE origin IS NOT NULL;
 CREATE TABLE approvals(
   held INTEGER PRIMARY KEY REFERENCES decisions(id),
@@ -50,6 +51,7 @@ CREATE TABLE approvals(
   decided_at TEXT NOT NULL,
   decided_by TEXT NOT NULL,
   released INTEGER REFERENCES decisions(id));
+CREATE INDEX approvals_unreleased ON approvals(held) WHERE verdict = 'approved' AND released IS NULL;
 CREATE TABLE holdout(
   salt TEXT NOT NULL,
   account TEXT NOT NULL,
@@ -303,12 +305,30 @@ std::vector<decision> ledger::decisions(const std::string& account, std::optiona
   return out;
 }
 
+const std::vector<std::string>& ledger::history_queries() {
+  static const std::vector<std::string> queries{
+      // Touches of the nights caps can count.
+      "SELECT account, night, channel, offer_id, csm FROM decisions "
+      "WHERE night >= ? AND night < ? AND status IN ('sent', 'held_out') ORDER BY account, night, id",
+      // Open deferrals: the latest decision per account and play is `deferred`.
+      "SELECT d.id, d.account, d.play, d.night, d.since FROM decisions d WHERE d.status = 'deferred' AND d.night < ? "
+      "AND NOT EXISTS (SELECT 1 FROM decisions e WHERE e.account = d.account AND e.play = d.play AND e.id > d.id)",
+      // Held with no follow-up decision yet.
+      std::string("SELECT ") + decision_columns +
+          ", coalesce(a.verdict, '') FROM decisions d LEFT JOIN approvals a ON a.held = d.id "
+          "WHERE d.status = 'held' AND d.night < ? AND coalesce(a.verdict, '') <> 'approved' "
+          "AND NOT EXISTS (SELECT 1 FROM decisions e WHERE e.origin = d.id) ORDER BY d.id",
+      // Approved, not yet released.
+      std::string("SELECT ") + decision_columns +
+          ", a.decided_by FROM approvals a JOIN decisions d ON d.id = a.held "
+          "WHERE a.verdict = 'approved' AND a.released IS NULL AND d.night < ? ORDER BY d.id"};
+  return queries;
+}
+
 history ledger::load_history(day_number from, day_number to) {
   history h;
   {
-    stmt s(db_,
-           "SELECT account, night, channel, offer_id, csm FROM decisions "
-           "WHERE night >= ? AND night < ? AND status IN ('sent', 'held_out') ORDER BY account, night, id");
+    stmt s(db_, history_queries()[0].c_str());
     s.bind(iso_date(from)).bind(iso_date(to));
     while (s.step()) {
       h.touches[s.text(0)].push_back({s.day(1).value_or(0), channel_index(s.text(2)), s.text(3), s.text(4)});
@@ -316,9 +336,7 @@ history ledger::load_history(day_number from, day_number to) {
   }
   {
     // The latest decision per account and play is `deferred`: the deferral is open.
-    stmt s(db_,
-           "SELECT d.id, d.account, d.play, d.night, d.since FROM decisions d WHERE d.status = 'deferred' AND d.night < ? "
-           "AND NOT EXISTS (SELECT 1 FROM decisions e WHERE e.account = d.account AND e.play = d.play AND e.id > d.id)");
+    stmt s(db_, history_queries()[1].c_str());
     s.bind(iso_date(to));
     while (s.step()) {
       h.deferred[{s.text(1), s.text(2)}] = {s.integer(0), s.day(3).value_or(0), s.day(4), std::nullopt};
@@ -328,11 +346,7 @@ history ledger::load_history(day_number from, day_number to) {
     // Held with no follow-up decision yet: awaiting a verdict, past its last night, or
     // rejected (the play stays suppressed for the account until the held action would
     // have expired, so a CSM does not reject the same offer every night).
-    stmt s(db_, (std::string("SELECT ") + decision_columns +
-                 ", coalesce(a.verdict, '') FROM decisions d LEFT JOIN approvals a ON a.held = d.id "
-                 "WHERE d.status = 'held' AND d.night < ? AND coalesce(a.verdict, '') <> 'approved' "
-                 "AND NOT EXISTS (SELECT 1 FROM decisions e WHERE e.origin = d.id) ORDER BY d.id")
-                    .c_str());
+    stmt s(db_, history_queries()[2].c_str());
     s.bind(iso_date(to));
     while (s.step()) {
       decision d = read_decision(s);
@@ -348,10 +362,7 @@ history ledger::load_history(day_number from, day_number to) {
     }
   }
   {
-    stmt s(db_, (std::string("SELECT ") + decision_columns +
-                 ", a.decided_by FROM decisions d JOIN approvals a ON a.held = d.id "
-                 "WHERE a.verdict = 'approved' AND a.released IS NULL AND d.night < ? ORDER BY d.id")
-                    .c_str());
+    stmt s(db_, history_queries()[3].c_str());
     s.bind(iso_date(to));
     while (s.step()) {
       h.to_release.push_back(read_decision(s));

@@ -47,7 +47,7 @@ TEST_CASE("cli: json lists each diagnostic with its full range", "[cli]") {
 }
 
 TEST_CASE("cli: sarif fingerprints survive an edit above the finding", "[cli]") {
-  const fs::path dir = fs::temp_directory_path() / "nudge_sarif_test";
+  const fs::path dir = nudge::test::temp_dir("nudge_sarif_test");
   fs::create_directories(dir);
   const std::string text = nudge::test::read_file(tests_dir() / "cli" / "mixed.rule");
   nudge::test::write_file(dir / "a.rule", text);
@@ -106,7 +106,7 @@ TEST_CASE("cli: a broken copy of each example file gives a located error and exi
   const fs::path examples = fs::path(NUDGE_SOURCE_DIR) / "rules-examples";
   for (const breakage& b : cases) {
     INFO(b.file << ": " << b.from << " -> " << b.to);
-    const fs::path dir = fs::temp_directory_path() / "nudge_broken_example";
+    const fs::path dir = nudge::test::temp_dir("nudge_broken_example");
     fs::remove_all(dir);
     fs::create_directories(dir);
     for (const auto& entry : fs::directory_iterator(examples)) {
@@ -140,7 +140,7 @@ std::string without_timing(const std::string& summary) {
 }  // namespace
 
 TEST_CASE("cli: the shipped sample is exactly what nudge gen writes for its documented seed", "[cli][gen]") {
-  const fs::path dir = fs::temp_directory_path() / "nudge_gen_test";
+  const fs::path dir = nudge::test::temp_dir("nudge_gen_test");
   fs::remove_all(dir);
   const auto r = run_nudge({"gen", "--accounts", "150", "--days", "64", "--seed", "2026", "--last-day", "2026-12-03",
                             "--out", dir.string()},
@@ -155,7 +155,7 @@ TEST_CASE("cli: the shipped sample is exactly what nudge gen writes for its docu
 }
 
 TEST_CASE("cli: a night on the shipped sample writes the golden actions, tasks and summary", "[cli][run]") {
-  const fs::path dir = fs::temp_directory_path() / "nudge_run_test";
+  const fs::path dir = nudge::test::temp_dir("nudge_run_test");
   fs::remove_all(dir);
   fs::create_directories(dir);
   const auto r = run_nudge({"run", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of", "2026-12-03",
@@ -207,7 +207,7 @@ TEST_CASE("cli: run and explain refuse bad input with exit codes and messages", 
 }
 
 TEST_CASE("cli: build then run the bundle gives the same actions as running the sources", "[cli][bundle]") {
-  const fs::path dir = fs::temp_directory_path() / "nudge_bundle_test";
+  const fs::path dir = nudge::test::temp_dir("nudge_bundle_test");
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string bundle = (dir / "rules.nudgebundle").string();
@@ -244,7 +244,7 @@ struct ledger_book {
   fs::path dir;
   std::vector<std::string> nights{"2026-11-28", "2026-11-29", "2026-11-30"};
 
-  explicit ledger_book(const std::string& name, int accounts = 3000) : dir(fs::temp_directory_path() / name) {
+  explicit ledger_book(const std::string& name, int accounts = 3000) : dir(nudge::test::temp_dir(name)) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     const auto r = run_nudge({"gen", "--accounts", std::to_string(accounts), "--days", "60", "--seed", "7", "--out",
@@ -397,7 +397,7 @@ TEST_CASE("cli: backtest replays nights with the policy; --baseline reports the 
 
   // A pull request that offers value_rescue to small accounts too: the backtest shows what
   // it adds (small accounts get the training offer) and removes (what they got before).
-  const fs::path dir = fs::temp_directory_path() / "nudge_backtest_test";
+  const fs::path dir = nudge::test::temp_dir("nudge_backtest_test");
   fs::remove_all(dir);
   fs::create_directories(dir);
   for (const auto& e : fs::directory_iterator(fs::path(src) / "rules-examples")) {
@@ -437,7 +437,7 @@ TEST_CASE("cli: backtest replays nights with the policy; --baseline reports the 
 }
 
 TEST_CASE("cli: explain --ledger adds what the contact policy decided about the account", "[cli][explain][ledger]") {
-  const fs::path dir = fs::temp_directory_path() / "nudge_explain_ledger";
+  const fs::path dir = nudge::test::temp_dir("nudge_explain_ledger");
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string ledger = (dir / "l.db").string();

@@ -114,7 +114,7 @@ TEST_CASE("robustness: mutated data files never crash loading or a night", "[rob
   const int iterations = env != nullptr ? std::atoi(env) / 10 : 40;
   std::mt19937 rng(7);
   const std::string alphabet = ",;\"\n\r 0123456789.-:%abcXYZ\xd0\xb0\xe2\x82\xb8";
-  const fs::path dir = fs::temp_directory_path() / "nudge_data_fuzz";
+  const fs::path dir = nudge::test::temp_dir("nudge_data_fuzz");
   for (int i = 0; i < iterations; ++i) {
     fs::remove_all(dir);
     for (auto [name, text] : seeds) {

@@ -39,7 +39,7 @@ struct night_fixture {
       if (d.sev == severity::error) FAIL("rules do not check: " << d.message);
     }
     lowered = compiler::lower(rules, checked);
-    dir = fs::temp_directory_path() / ("nudge_rt_" + std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    dir = nudge::test::temp_dir("nudge_rt_" + std::to_string(reinterpret_cast<std::uintptr_t>(this)));
     fs::remove_all(dir);
     for (const auto& [name, content] : files) test::write_file(dir / name, content);
     loaded = runtime::load_data(dir, checked, lowered, day(as_of));
@@ -306,7 +306,7 @@ TEST_CASE("load: parsing on several threads in small blocks gives exactly the on
   const compiler::program checked = compiler::check(rs, sink);
   REQUIRE(sink.error_count() == 0);
   const ir::module lowered = compiler::lower(rs, checked);
-  const fs::path dir = fs::temp_directory_path() / "nudge_parallel_load";
+  const fs::path dir = nudge::test::temp_dir("nudge_parallel_load");
   fs::remove_all(dir);
   test::write_file(dir / "accounts.csv", accounts);
   test::write_file(dir / "tickets.csv", "account_id,opened,topic\nacc-1,2026-12-02,x\n");

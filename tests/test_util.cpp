@@ -125,4 +125,8 @@ run_result run_nudge(const std::vector<std::string>& args, const std::filesystem
   return r;
 }
 
+std::filesystem::path temp_dir(const std::string& name) {
+  return std::filesystem::temp_directory_path() / (name + "-" + std::to_string(getpid()));
+}
+
 }  // namespace nudge::test

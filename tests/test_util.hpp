@@ -31,4 +31,8 @@ run_result run_nudge(const std::vector<std::string>& args, const std::filesystem
 
 std::filesystem::path tests_dir();
 
+// A folder for one test's files, named `name` and this process's id, so that two test runs
+// on one machine (two CI jobs, a developer's run during CI) never share one. Not created.
+std::filesystem::path temp_dir(const std::string& name);
+
 }  // namespace nudge::test
