@@ -110,8 +110,6 @@ class evaluator {
   std::vector<std::int64_t> scratch_i_;
   std::vector<std::int64_t> scratch_n_;
   std::vector<std::uint8_t> keep_;
-  std::vector<double> masked_f_;
-  std::vector<std::int64_t> masked_i_;
   std::vector<std::uint32_t> value_counts_;  // most_frequent: per value id, zero between accounts
   std::size_t begin_ = 0;
   std::size_t end_ = 0;

@@ -181,19 +181,22 @@ void evaluator::run_event_program(std::uint32_t sub, std::size_t stream_slot) {
 namespace {
 
 // Per account k, over its events [begin[k] - first, begin[k + 1] - first): the sum (or,
-// for min and max, the extreme) of `masked` (each event's value where it is kept, else
-// `start`), and how many events were kept. The accumulator stays in a register: adding
-// into memory would chain each event of an account to the store of the one before.
+// for min and max, the extreme) of the values of the kept events, and how many were kept.
+// An event that is not kept adds `start` (0, or the identity of min/max), chosen before
+// the add, so the chain of adds is as short as over a masked copy without writing one.
+// The accumulator stays in a register: adding into memory would chain each event of an
+// account to the store of the one before.
 template <ir::agg Kind, typename T>
 [[gnu::always_inline]] inline void segmented(const std::uint32_t* begin, std::size_t first, const std::uint8_t* keep,
-                                             const T* masked, std::size_t n, T start, T* acc, std::int64_t* count) {
+                                             const T* v, std::size_t n, T start, T* acc, std::int64_t* count) {
   for (std::size_t k = 0; k < n; ++k) {
     T a = start;
     std::int64_t kept = 0;
     for (std::size_t e = begin[k] - first; e < begin[k + 1] - first; ++e) {
-      if constexpr (Kind == ir::agg::min) a = masked[e] < a ? masked[e] : a;
-      else if constexpr (Kind == ir::agg::max) a = masked[e] > a ? masked[e] : a;
-      else a += masked[e];
+      const T x = keep[e] != 0 ? v[e] : start;
+      if constexpr (Kind == ir::agg::min) a = x < a ? x : a;
+      else if constexpr (Kind == ir::agg::max) a = x > a ? x : a;
+      else a += x;
       kept += keep[e];
     }
     acc[k] = a;
@@ -213,18 +216,31 @@ NUDGE_VECTOR_CLONES void evaluator::event_aggregate(const ir::instr& in, reg& d,
   const std::size_t events = sb.count;
   // keep[e]: the event is in the window [in.i, in.i + window) days back, passes the
   // `where`, and (for aggregates of a field) has a value.
-  keep_.assign(events + 4, 0);  // padded for segmented()
+  // One pass, in one of four shapes so that no test runs per event that the shape does not need.
+  keep_.resize(events + 4);
   std::uint8_t* keep = keep_.data();
+  std::fill_n(keep + events, 4, 0);  // padding
   const std::uint32_t* age = sb.age.data();
   const auto from = static_cast<std::uint32_t>(in.i);
   const auto width = static_cast<std::uint32_t>(in.window);
-  for (std::size_t e = 0; e < events; ++e) keep[e] = age[e] - from < width ? 1 : 0;
-  if (pred != nullptr) {
-    for (std::size_t e = 0; e < events; ++e) keep[e] &= (pred->ps[e] == ir::present) & (pred->pi[e] != 0);
-  }
-  if (kind != ir::agg::count) {
-    const std::uint8_t* st = t.state[in.c].data() + sb.first;
-    for (std::size_t e = 0; e < events; ++e) keep[e] &= st[e] == ir::present ? 1 : 0;
+  const std::uint8_t* ps = pred != nullptr ? pred->ps : nullptr;
+  const std::int64_t* pv = pred != nullptr ? pred->pi : nullptr;
+  const std::uint8_t* st = kind != ir::agg::count ? t.state[in.c].data() + sb.first : nullptr;
+  if (ps != nullptr && st != nullptr) {
+    for (std::size_t e = 0; e < events; ++e) {
+      keep[e] = static_cast<std::uint8_t>((age[e] - from < width) & (ps[e] == ir::present) & (pv[e] != 0) &
+                                          (st[e] == ir::present));
+    }
+  } else if (ps != nullptr) {
+    for (std::size_t e = 0; e < events; ++e) {
+      keep[e] = static_cast<std::uint8_t>((age[e] - from < width) & (ps[e] == ir::present) & (pv[e] != 0));
+    }
+  } else if (st != nullptr) {
+    for (std::size_t e = 0; e < events; ++e) {
+      keep[e] = static_cast<std::uint8_t>((age[e] - from < width) & (st[e] == ir::present));
+    }
+  } else {
+    for (std::size_t e = 0; e < events; ++e) keep[e] = static_cast<std::uint8_t>(age[e] - from < width);
   }
   if (kind == ir::agg::most_frequent) return most_frequent(in, t, sb, d, n);
   const std::uint32_t* account = sb.account.data();
@@ -238,22 +254,19 @@ NUDGE_VECTOR_CLONES void evaluator::event_aggregate(const ir::instr& in, reg& d,
   scratch_n_.resize(n);
   std::int64_t* count = scratch_n_.data();
   const std::uint32_t* offsets = t.begin.data() + begin_;
-  auto run = [&](auto* acc, const auto* v, auto& masked_store) {
+  auto run = [&](auto* acc, const auto* v) {
     using T = std::remove_pointer_t<decltype(acc)>;
     const T start = kind == ir::agg::min ? highest<T>() : kind == ir::agg::max ? lowest<T>() : T{0};
-    masked_store.assign(events + 4, start);
-    T* masked = masked_store.data();
-    for (std::size_t e = 0; e < events; ++e) masked[e] = keep[e] != 0 ? v[e] : start;
     switch (kind) {
-      case ir::agg::min: segmented<ir::agg::min>(offsets, sb.first, keep, masked, n, start, acc, count); break;
-      case ir::agg::max: segmented<ir::agg::max>(offsets, sb.first, keep, masked, n, start, acc, count); break;
-      default: segmented<ir::agg::sum>(offsets, sb.first, keep, masked, n, start, acc, count); break;
+      case ir::agg::min: segmented<ir::agg::min>(offsets, sb.first, keep, v, n, start, acc, count); break;
+      case ir::agg::max: segmented<ir::agg::max>(offsets, sb.first, keep, v, n, start, acc, count); break;
+      default: segmented<ir::agg::sum>(offsets, sb.first, keep, v, n, start, acc, count); break;
     }
   };
   scratch_f_.resize(n);
   scratch_i_.resize(n);
-  if (floating) run(scratch_f_.data(), t.f[in.c].data() + sb.first, masked_f_);
-  else run(scratch_i_.data(), t.i[in.c].data() + sb.first, masked_i_);
+  if (floating) run(scratch_f_.data(), t.f[in.c].data() + sb.first);
+  else run(scratch_i_.data(), t.i[in.c].data() + sb.first);
   finish(kind, floating, in.out == ir::rep::f64, count, scratch_f_.data(), scratch_i_.data(), d, n, all);
 }
 
