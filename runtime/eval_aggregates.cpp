@@ -274,33 +274,55 @@ void evaluator::most_frequent(const ir::instr& in, const event_table& t, const s
                               std::size_t n) {
   const std::int64_t* v = t.i[in.c].data() + sb.first;
   const std::uint8_t* keep = keep_.data();
+  const std::uint32_t* begin = t.begin.data() + begin_;
+  const std::size_t first = sb.first;
+  // Local pointers: stores through the uint8_t state would otherwise make the compiler
+  // reload every pointer it reads through a reference.
+  std::uint8_t* ds = d.s.data();
+  std::int64_t* di = d.i.data();
   // A tie goes to the smallest value: texts by their strings (their rank), enums by variant.
-  auto order = [&](std::int64_t x) -> std::int64_t {
-    return in.text ? static_cast<std::int64_t>(bound_.text_rank[static_cast<std::size_t>(x)]) : x;
+  const std::uint32_t* rank = in.text ? bound_.text_rank.data() : nullptr;
+  auto order = [rank](std::int64_t x) -> std::int64_t {
+    return rank != nullptr ? static_cast<std::int64_t>(rank[static_cast<std::size_t>(x)]) : x;
   };
-  // One pass per account over a counter per value (values are interned text ids or enum
-  // variants: small integers); counts only grow, so the leader can be kept as they do.
-  std::vector<std::uint32_t>& counts = value_counts_;
+  // A counter per value (interned text ids or enum variants: small integers), sized once
+  // for the batch; counts only grow, so the leader can be kept as they do.
+  std::int64_t top = -1;
+  for (std::size_t e = 0; e < sb.count; ++e) top = std::max(top, v[e]);
+  if (top >= 0 && static_cast<std::size_t>(top) >= value_counts_.size()) {
+    value_counts_.resize(static_cast<std::size_t>(top) + 1, 0);
+  }
+  std::uint32_t* counts = value_counts_.data();
   for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t lo = t.begin[begin_ + k] - sb.first;
-    const std::size_t hi = t.begin[begin_ + k + 1] - sb.first;
+    const std::size_t lo = begin[k] - first;
+    const std::size_t hi = begin[k + 1] - first;
+    // Most accounts keep no event or one: no counting for them.
+    std::size_t kept = 0;
+    std::size_t last = lo;
+    for (std::size_t e = lo; e < hi; ++e) {
+      kept += keep[e];
+      last = keep[e] != 0 ? e : last;
+    }
+    if (kept <= 1) {
+      ds[k] = kept == 1 && v[last] >= 0 ? ir::present : ir::unknown;
+      di[k] = kept == 1 ? v[last] : 0;
+      continue;
+    }
     std::int64_t best = 0;
     std::uint32_t best_count = 0;
     for (std::size_t e = lo; e < hi; ++e) {
       if (keep[e] == 0 || v[e] < 0) continue;
-      const auto x = static_cast<std::size_t>(v[e]);
-      if (x >= counts.size()) counts.resize(x + 1, 0);
-      const std::uint32_t c = ++counts[x];
+      const std::uint32_t c = ++counts[static_cast<std::size_t>(v[e])];
       if (c > best_count || (c == best_count && v[e] != best && order(v[e]) < order(best))) {
         best = v[e];
         best_count = c;
       }
     }
     for (std::size_t e = lo; e < hi; ++e) {
-      if (v[e] >= 0 && static_cast<std::size_t>(v[e]) < counts.size()) counts[static_cast<std::size_t>(v[e])] = 0;
+      if (v[e] >= 0) counts[static_cast<std::size_t>(v[e])] = 0;
     }
-    d.s[k] = best_count > 0 ? ir::present : ir::unknown;
-    d.i[k] = best;
+    ds[k] = best_count > 0 ? ir::present : ir::unknown;
+    di[k] = best;
   }
 }
 }  // namespace nudge::runtime
