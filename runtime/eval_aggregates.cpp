@@ -19,6 +19,16 @@ template <typename T>
   return acc + (present ? v : T{0});
 }
 
+// acc[k] += v[0][k] + ... + v[M - 1][k], added in day order as the day-by-day loop does.
+template <std::size_t M, typename T>
+[[gnu::always_inline]] inline void sum_columns(T* acc, const T* const* v, std::size_t n) {
+  for (std::size_t k = 0; k < n; ++k) {
+    T a = acc[k];
+    for (std::size_t j = 0; j < M; ++j) a += v[j][k];
+    acc[k] = a;
+  }
+}
+
 // Round-half-away integer division, for averages of money.
 std::int64_t div_round(std::int64_t sum, std::int64_t n) {
   const std::int64_t q = sum / n;
@@ -87,11 +97,30 @@ NUDGE_VECTOR_CLONES void evaluator::window_field(const ir::instr& in, reg& d, st
   scratch_n_.assign(n, all_dense ? in.window : 0);
   std::int64_t* count = scratch_n_.data();
   const bool extreme = kind == ir::agg::min || kind == ir::agg::max;
-  // Day by day over the batch: each pass reads one column sequentially.
+  // Day by day over the batch: each pass reads one column sequentially. Sums over dense
+  // days read up to eight columns per pass, so the running sum stays in a register.
   auto run = [&](auto* acc, auto values_of) {
     using T = std::remove_pointer_t<decltype(acc)>;
     const T start = !extreme ? T{0} : kind == ir::agg::min ? highest<T>() : lowest<T>();
     std::fill_n(acc, n, start);
+    if (all_dense && !extreme) {
+      for (std::size_t day = first_day; day < end_day; day += 8) {
+        const T* v[8];
+        const std::size_t m = std::min<std::size_t>(8, end_day - day);
+        for (std::size_t j = 0; j < m; ++j) v[j] = values_of(cols[day + j]) + begin_;
+        switch (m) {
+          case 1: sum_columns<1>(acc, v, n); break;
+          case 2: sum_columns<2>(acc, v, n); break;
+          case 3: sum_columns<3>(acc, v, n); break;
+          case 4: sum_columns<4>(acc, v, n); break;
+          case 5: sum_columns<5>(acc, v, n); break;
+          case 6: sum_columns<6>(acc, v, n); break;
+          case 7: sum_columns<7>(acc, v, n); break;
+          default: sum_columns<8>(acc, v, n); break;
+        }
+      }
+      return;
+    }
     for (std::size_t day = first_day; day < end_day; ++day) {
       const slot_column* c = cols[day];
       const T* v = values_of(c) + begin_;
