@@ -111,6 +111,7 @@ class evaluator {
   std::vector<std::int64_t> scratch_n_;
   std::vector<std::uint8_t> keep_;
   std::vector<std::uint32_t> value_counts_;  // most_frequent: per value id, zero between accounts
+  std::vector<std::uint32_t> prefix_;        // count: running count of kept events
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
 };

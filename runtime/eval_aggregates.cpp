@@ -272,10 +272,21 @@ NUDGE_VECTOR_CLONES void evaluator::event_aggregate(const ir::instr& in, reg& d,
     for (std::size_t e = 0; e < events; ++e) keep[e] = static_cast<std::uint8_t>(age[e] - from < width);
   }
   if (kind == ir::agg::most_frequent) return most_frequent(in, t, sb, d, n);
-  const std::uint32_t* account = sb.account.data();
   if (kind == ir::agg::count) {
-    std::fill_n(d.i.data(), n, 0);
-    for (std::size_t e = 0; e < events; ++e) d.i[account[e]] += keep[e];
+    // A running count over the batch's events, then one difference per account: adding
+    // into each event's account slot instead chains consecutive events of an account
+    // through memory.
+    prefix_.resize(events + 1);
+    std::uint32_t* prefix = prefix_.data();
+    std::uint32_t running = 0;
+    prefix[0] = 0;
+    for (std::size_t e = 0; e < events; ++e) {
+      running += keep[e];
+      prefix[e + 1] = running;
+    }
+    const std::uint32_t* begin = t.begin.data() + begin_;
+    std::int64_t* di = d.i.data();
+    for (std::size_t k = 0; k < n; ++k) di[k] = prefix[begin[k + 1] - sb.first] - prefix[begin[k] - sb.first];
     d.ps = all;
     return;
   }
