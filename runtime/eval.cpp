@@ -245,7 +245,7 @@ NUDGE_VECTOR_CLONES void evaluator::exec(const ir::program& prog, std::vector<re
       case op::outer: {
         // The event's account's value of a main-program register.
         const reg& src = regs_[in.a];
-        const std::uint32_t* account = stream_batches_[stream_slot].account.data();
+        const std::uint32_t* account = accounts_of(stream_slot).account.data();
         for (std::size_t e = 0; e < n; ++e) {
           const std::uint32_t k = account[e];
           ds[e] = src.ps[k];

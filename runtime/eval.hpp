@@ -82,10 +82,13 @@ class evaluator {
   struct stream_batch {
     std::size_t first = 0;  // index of the batch's first event in the stream
     std::size_t count = 0;
-    std::vector<std::uint32_t> account;
+    std::vector<std::uint32_t> account;  // each event's account: only for `outer` (accounts_of)
     std::vector<std::uint32_t> age;
     bool ready = false;
+    bool accounts = false;
   };
+  // The batch's stream events with each event's account filled in.
+  const stream_batch& accounts_of(std::size_t slot);
 
   static void present_state(const std::uint8_t* as, std::uint8_t* ds, reg& d, const std::uint8_t* all, std::size_t n);
 

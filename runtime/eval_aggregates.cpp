@@ -181,9 +181,23 @@ const evaluator::stream_batch& evaluator::events_of(std::size_t slot) {
   stream_batch& sb = stream_batches_[slot];
   if (sb.ready) return sb;
   const event_table& t = data_.streams[slot];
-  const std::size_t n = end_ - begin_;
   sb.first = t.begin[begin_];
   sb.count = t.begin[end_] - sb.first;
+  sb.accounts = false;
+  sb.age.resize(sb.count);
+  const day_number* day = t.day.data() + sb.first;
+  const auto as_of = static_cast<std::uint32_t>(data_.as_of);
+  for (std::size_t e = 0; e < sb.count; ++e) sb.age[e] = as_of - static_cast<std::uint32_t>(day[e]);
+  sb.ready = true;
+  return sb;
+}
+
+const evaluator::stream_batch& evaluator::accounts_of(std::size_t slot) {
+  events_of(slot);
+  stream_batch& sb = stream_batches_[slot];
+  if (sb.accounts) return sb;
+  const event_table& t = data_.streams[slot];
+  const std::size_t n = end_ - begin_;
   // Each event's account: mark where each account's events start, then a running sum.
   sb.account.assign(sb.count + 1, 0);
   for (std::size_t k = 1; k < n; ++k) sb.account[t.begin[begin_ + k] - sb.first] += 1;
@@ -192,11 +206,7 @@ const evaluator::stream_batch& evaluator::events_of(std::size_t slot) {
     running += sb.account[e];
     sb.account[e] = running;
   }
-  sb.age.resize(sb.count);
-  const day_number* day = t.day.data() + sb.first;
-  const auto as_of = static_cast<std::uint32_t>(data_.as_of);
-  for (std::size_t e = 0; e < sb.count; ++e) sb.age[e] = as_of - static_cast<std::uint32_t>(day[e]);
-  sb.ready = true;
+  sb.accounts = true;
   return sb;
 }
 
