@@ -234,20 +234,23 @@ night_summary run_night(const compiler::rule_set& rules, const compiler::program
   const std::size_t n = data.accounts();
   const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, static_cast<unsigned>(n / options.batch + 1)));
   std::vector<shard> shards(threads);
-  for (shard& s : shards) {
-    s.counts.signal_fired.assign(m.signals.size(), 0);
-    s.counts.signal_unknown.assign(m.signals.size(), 0);
-    s.counts.play_candidates.assign(m.plays.size(), 0);
-    s.collect = collect != nullptr;
-  }
   auto work = [&](unsigned t) {
+    // Each thread fills a shard of its own, allocated by itself, and hands it over at the
+    // end: counters and vector ends that threads update per account must not share cache
+    // lines.
+    shard local;
+    local.counts.signal_fired.assign(m.signals.size(), 0);
+    local.counts.signal_unknown.assign(m.signals.size(), 0);
+    local.counts.play_candidates.assign(m.plays.size(), 0);
+    local.collect = collect != nullptr;
     evaluator ev(m, data, bound);
     const std::size_t from = n * t / threads;
     const std::size_t to = n * (t + 1) / threads;
     for (std::size_t b = from; b < to; b += options.batch) {
-      render.batch(ev, b, std::min(to, b + options.batch), shards[t]);
+      render.batch(ev, b, std::min(to, b + options.batch), local);
       if (t == 0 && options.progress) options.progress(static_cast<double>(b - from) / static_cast<double>(to - from));
     }
+    shards[t] = std::move(local);
   };
   if (threads == 1) {
     work(0);
