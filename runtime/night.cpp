@@ -9,6 +9,7 @@
 
 #include "runtime/eval.hpp"
 #include "runtime/format.hpp"
+#include "runtime/json_text.hpp"
 #include "support/currency.hpp"
 
 namespace nudge::runtime {
@@ -63,20 +64,29 @@ class renderer {
     return out;
   }
 
-  json fact_json(const value& v, const ir::value_ref& how, std::string_view locale) const {
-    json j;
-    if (v.state == ir::unknown) j["value"] = nullptr, j["state"] = "unknown";
-    else if (v.state == ir::absent) j["value"] = nullptr, j["state"] = "absent";
-    else if (how.how == ir::format::number || how.how == ir::format::percent || how.how == ir::format::signed_percent)
-      j["value"] = v.f;
-    else if (how.how == ir::format::text) j["value"] = data_.strings.at(static_cast<std::uint32_t>(v.i));
-    else if (how.how == ir::format::variant) j["value"] = p_.schema.enums[how.ref].variants[static_cast<std::size_t>(v.i)];
-    else if (how.how == ir::format::date) j["value"] = iso_date(static_cast<day_number>(v.i));
-    else if (how.how == ir::format::yes_no) j["value"] = v.i != 0;
-    else j["value"] = v.i;
-    if (how.how == ir::format::money) j["currency"] = std::string(currency_at(how.ref).code);
-    j["text"] = format_value(v, how, locale, ctx_);
-    return j;
+  // One fact as JSON text: {"value": ..., ["state": ...,] ["currency": ...,] "text": ...}.
+  void append_fact(std::string& out, const value& v, const ir::value_ref& how, std::string_view locale) const {
+    out += "{\"value\":";
+    if (v.state == ir::unknown || v.state == ir::absent) {
+      out += "null,\"state\":";
+      out += v.state == ir::unknown ? "\"unknown\"" : "\"absent\"";
+    } else {
+      if (how.how == ir::format::number || how.how == ir::format::percent || how.how == ir::format::signed_percent)
+        append_json_double(out, v.f);
+      else if (how.how == ir::format::text) append_json_string(out, data_.strings.at(static_cast<std::uint32_t>(v.i)));
+      else if (how.how == ir::format::variant)
+        append_json_string(out, p_.schema.enums[how.ref].variants[static_cast<std::size_t>(v.i)]);
+      else if (how.how == ir::format::date) append_json_string(out, iso_date(static_cast<day_number>(v.i)));
+      else if (how.how == ir::format::yes_no) out += v.i != 0 ? "true" : "false";
+      else out += std::to_string(v.i);
+    }
+    if (how.how == ir::format::money) {
+      append_json_key(out, "currency");
+      append_json_string(out, currency_at(how.ref).code);
+    }
+    append_json_key(out, "text");
+    append_json_string(out, format_value(v, how, locale, ctx_));
+    out += '}';
   }
 
   void record(const evaluator& ev, std::size_t k, std::size_t play_index, const ir::step_code* step, shard& out) const {
@@ -87,29 +97,64 @@ class renderer {
     const std::string& loc = m_.locales[locale];
     const std::string& account = data_.account_ids[ev.first() + k];
     const std::string night = iso_date(data_.as_of);
-    json facts = json::object();
-    for (std::size_t f = 0; f < sig.facts.size(); ++f) {
-      facts[sig.fact_names[f]] = fact_json(ev.get(sig.facts[f].reg, k), sig.facts[f], loc);
-    }
     const source_file& file = rules_.sources.file(msg.where.file);
-    const std::string signal_text = sig.titles[locale];
+    const std::string& signal_text = sig.titles[locale];
     const std::string why_now = text(ev, k, msg.why_now, locale);
     const std::string offer = text(ev, k, msg.offer, locale);
     const std::string next_step = text(ev, k, msg.next_step, locale);
     const std::string_view channel = compiler::channel_names[msg.channel];
-    json j{{"account", account},
-           {"night", night},
-           {"play", play.name},
-           {"step", step != nullptr ? json(step->name) : json(nullptr)},
-           {"signal", sig.name},
-           {"channel", channel},
-           {"priority", msg.priority},
-           {"offer_id", msg.offer_id},
-           {"locale", loc},
-           {"texts", {{"signal", signal_text}, {"why_now", why_now}, {"offer", offer}, {"next_step", next_step}}},
-           {"facts", std::move(facts)},
-           {"rule", {{"file", file.path()}, {"line", file.position(msg.where.begin).line}}},
-           {"rules_hash", o_.rules_hash}};
+    // Written as text in the order of docs/data.md: building a JSON object per record cost
+    // more than evaluating the account.
+    std::string j;
+    j.reserve(1024);
+    j += '{';
+    append_json_key(j, "account", true);
+    append_json_string(j, account);
+    append_json_key(j, "night");
+    append_json_string(j, night);
+    append_json_key(j, "play");
+    append_json_string(j, play.name);
+    append_json_key(j, "step");
+    if (step != nullptr) append_json_string(j, step->name);
+    else j += "null";
+    append_json_key(j, "signal");
+    append_json_string(j, sig.name);
+    append_json_key(j, "channel");
+    append_json_string(j, channel);
+    append_json_key(j, "priority");
+    j += std::to_string(msg.priority);
+    append_json_key(j, "offer_id");
+    append_json_string(j, msg.offer_id);
+    append_json_key(j, "locale");
+    append_json_string(j, loc);
+    append_json_key(j, "texts");
+    j += '{';
+    append_json_key(j, "signal", true);
+    append_json_string(j, signal_text);
+    append_json_key(j, "why_now");
+    append_json_string(j, why_now);
+    append_json_key(j, "offer");
+    append_json_string(j, offer);
+    append_json_key(j, "next_step");
+    append_json_string(j, next_step);
+    j += '}';
+    append_json_key(j, "facts");
+    j += '{';
+    for (std::size_t f = 0; f < sig.facts.size(); ++f) {
+      append_json_key(j, sig.fact_names[f], f == 0);
+      append_fact(j, ev.get(sig.facts[f].reg, k), sig.facts[f], loc);
+    }
+    j += '}';
+    append_json_key(j, "rule");
+    j += '{';
+    append_json_key(j, "file", true);
+    append_json_string(j, file.path());
+    append_json_key(j, "line");
+    j += std::to_string(file.position(msg.where.begin).line);
+    j += '}';
+    append_json_key(j, "rules_hash");
+    append_json_string(j, o_.rules_hash);
+    j += '}';
     ++out.counts.actions;
     if (out.collect) {
       candidate c;
@@ -120,11 +165,11 @@ class renderer {
       c.priority = msg.priority;
       c.offer_id = msg.offer_id;
       policy_facts(ev, k, c);
-      c.record = j.dump(-1, ' ', false, json::error_handler_t::replace);
+      c.record = std::move(j);
       out.candidates.push_back(std::move(c));
       return;
     }
-    out.jsonl += j.dump(-1, ' ', false, json::error_handler_t::replace);
+    out.jsonl += j;
     out.jsonl += '\n';
     out.csv += csv_cell(account) + ',' + csv_cell(night) + ',' + csv_cell(channel) + ',' + std::to_string(msg.priority) +
                ',' + csv_cell(signal_text) + ',' + csv_cell(why_now + "\n" + offer + "\n" + next_step) + ',' +

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "runtime/cells.hpp"
+#include "runtime/json_text.hpp"
 
 namespace nudge::runtime {
 namespace {
@@ -417,34 +418,6 @@ std::uint64_t holdout_hash(std::string_view salt, std::string_view key) {
 }
 
 namespace {
-
-// A JSON string literal, escaped.
-void append_json_string(std::string& out, std::string_view s) {
-  if (std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-    // Not ASCII: let the JSON library check the UTF-8 and replace what is invalid.
-    out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
-    return;
-  }
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 void append_field(std::string& out, std::string_view name, std::string_view value, bool null_when_empty) {
   out += ",\"";
