@@ -10,6 +10,7 @@
 #include "runtime/cells.hpp"
 #include "runtime/explain.hpp"
 #include "runtime/format.hpp"
+#include "runtime/json_text.hpp"
 #include "runtime/load.hpp"
 #include "runtime/night.hpp"
 #include "support/currency.hpp"
@@ -396,4 +397,20 @@ signal s {
   CHECK(f.facts("tie")["t"]["value"] == "access");   // 2 access, 2 billing, 1 api
   CHECK(f.facts("clear")["t"]["value"] == "api");    // billing's three are outside the window
   CHECK(f.facts("old").is_null());                   // no ticket in 30 days: does not fire
+}
+
+TEST_CASE("json text: strings and numbers are written as nlohmann writes them", "[runtime][json]") {
+  const std::vector<std::string> texts{"plain", "Выручка «выросла» на +18,3 %", "quote \" and \\ backslash",
+                                       "tab\tnew\nline\r\b\f\x01\x1f", "", "\xff broken \xc3", "emoji \xf0\x9f\x98\x80"};
+  for (const std::string& t : texts) {
+    std::string out;
+    runtime::append_json_string(out, t);
+    CHECK(out == nlohmann::json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    CHECK(nlohmann::json::parse(out).is_string());
+  }
+  for (const double v : {0.0, 1.0, -2.5, 0.1, 0.3396226415094337, 1e16, 1e-7, 123456789.125}) {
+    std::string out;
+    runtime::append_json_double(out, v);
+    CHECK(out == nlohmann::json(v).dump());
+  }
 }
