@@ -36,9 +36,7 @@ scope checker::account_scope(std::uint32_t module) const {
 }
 
 std::optional<channel> checker::channel_of(const ast::identifier& id) {
-  for (std::size_t i = 0; i < std::size(channel_names); ++i) {
-    if (channel_names[i] == id.name) return static_cast<channel>(i);
-  }
+  if (const auto c = channel_named(id.name)) return c;
   const std::string guess = closest(id.name, channel_names);
   sink_
       .report(diag::E2009, id.where,
@@ -287,10 +285,7 @@ void checker::check_play(std::size_t pi) {
   }
   check_body(decl.body, facts, nullptr, owner, decl.name.where, decl.steps.empty());
   if (!decl.body.channels.empty()) {
-    if (const auto c = std::find(std::begin(channel_names), std::end(channel_names), decl.body.channels.front().name);
-        c != std::end(channel_names)) {
-      info.chan = static_cast<channel>(c - std::begin(channel_names));
-    }
+    if (const auto c = channel_named(decl.body.channels.front().name)) info.chan = *c;
   }
   if (!decl.body.priorities.empty()) info.priority = decl.body.priorities.front().value;
   if (!decl.body.offer_ids.empty()) info.offer_id = decl.body.offer_ids.front().value;
@@ -303,10 +298,7 @@ void checker::check_play(std::size_t pi) {
     check_body(step.body, facts, &decl.body, "step " + quoted(step.name.name), step.name.where, true);
     step_info s{step.name.name, info.chan, info.priority, info.offer_id};
     if (!step.body.channels.empty()) {
-      if (const auto c = std::find(std::begin(channel_names), std::end(channel_names), step.body.channels.front().name);
-          c != std::end(channel_names)) {
-        s.chan = static_cast<channel>(c - std::begin(channel_names));
-      }
+      if (const auto c = channel_named(step.body.channels.front().name)) s.chan = *c;
     }
     if (!step.body.priorities.empty()) s.priority = step.body.priorities.front().value;
     if (!step.body.offer_ids.empty()) s.offer_id = step.body.offer_ids.front().value;

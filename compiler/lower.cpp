@@ -95,10 +95,7 @@ class lowerer {
   }
 
   static std::uint8_t channel_index(const ast::identifier& id) {
-    for (std::uint8_t i = 0; i < std::size(channel_names); ++i) {
-      if (channel_names[i] == id.name) return i;
-    }
-    return 0;
+    return static_cast<std::uint8_t>(channel_named(id.name).value_or(channel::email));
   }
 
   // The policy's settings, with its conditions and the fields it reads (csm, the quiet

@@ -45,6 +45,13 @@ struct signal_info {
 
 enum class channel : std::uint8_t { email, in_app, csm_task, call };
 inline constexpr std::string_view channel_names[] = {"email", "in_app", "csm_task", "call"};
+// The channel a name spells, if any.
+inline std::optional<channel> channel_named(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(channel_names); ++i) {
+    if (channel_names[i] == name) return static_cast<channel>(i);
+  }
+  return std::nullopt;
+}
 
 struct step_info {
   std::string name;

@@ -44,4 +44,9 @@ void append_json_key(std::string& out, std::string_view name, bool first) {
   out += "\":";
 }
 
+void append_json_field(std::string& out, std::string_view name, std::string_view value, bool first) {
+  append_json_key(out, name, first);
+  append_json_string(out, value);
+}
+
 }  // namespace nudge::runtime

@@ -18,4 +18,7 @@ void append_json_double(std::string& out, double v);
 // `,"name":` (or `"name":` when `first`).
 void append_json_key(std::string& out, std::string_view name, bool first = false);
 
+// `,"name":"value"` (or without the comma when `first`).
+void append_json_field(std::string& out, std::string_view name, std::string_view value, bool first = false);
+
 }  // namespace nudge::runtime

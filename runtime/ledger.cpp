@@ -136,10 +136,7 @@ constexpr const char* decision_columns =
     "origin, rules_hash, record";
 
 std::uint8_t channel_index(std::string_view name) {
-  for (std::uint8_t i = 0; i < std::size(compiler::channel_names); ++i) {
-    if (compiler::channel_names[i] == name) return i;
-  }
-  return 0;
+  return static_cast<std::uint8_t>(compiler::channel_named(name).value_or(compiler::channel::email));
 }
 
 decision read_decision(const stmt& s) {
@@ -287,14 +284,6 @@ std::optional<night_row> ledger::night(day_number n) {
   return night_row{n, s.text(0), s.text(1)};
 }
 
-std::vector<decision> ledger::decisions_of(day_number n) {
-  stmt s(db_, (std::string("SELECT ") + decision_columns + " FROM decisions WHERE night = ? ORDER BY id").c_str());
-  s.bind(iso_date(n));
-  std::vector<decision> out;
-  while (s.step()) out.push_back(read_decision(s));
-  return out;
-}
-
 std::vector<decision> ledger::decisions(const std::string& account, std::optional<day_number> n) {
   stmt s(db_, (std::string("SELECT ") + decision_columns +
                " FROM decisions WHERE (?1 = '' OR account = ?1) AND (?2 IS NULL OR night = ?2) ORDER BY id")
@@ -308,7 +297,7 @@ std::vector<decision> ledger::decisions(const std::string& account, std::optiona
 const std::vector<std::string>& ledger::history_queries() {
   static const std::vector<std::string> queries{
       // Touches of the nights caps can count.
-      "SELECT account, night, channel, offer_id, csm FROM decisions "
+      "SELECT account, night, channel, offer_id, csm, status FROM decisions "
       "WHERE night >= ? AND night < ? AND status IN ('sent', 'held_out') ORDER BY account, night, id",
       // Open deferrals: the latest decision per account and play is `deferred`.
       "SELECT d.id, d.account, d.play, d.night, d.since FROM decisions d WHERE d.status = 'deferred' AND d.night < ? "
@@ -331,7 +320,8 @@ history ledger::load_history(day_number from, day_number to) {
     stmt s(db_, history_queries()[0].c_str());
     s.bind(iso_date(from)).bind(iso_date(to));
     while (s.step()) {
-      h.touches[s.text(0)].push_back({s.day(1).value_or(0), channel_index(s.text(2)), s.text(3), s.text(4)});
+      h.touches[s.text(0)].push_back(
+          {s.day(1).value_or(0), channel_index(s.text(2)), s.text(3), s.text(4), s.text(5) == "held_out"});
     }
   }
   {

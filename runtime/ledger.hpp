@@ -54,6 +54,7 @@ struct touch {
   std::uint8_t channel = 0;
   std::string offer_id;
   std::string csm;
+  bool held_out = false;  // a control account's: counts for its caps, not for a CSM's capacity
 };
 
 struct open_item {
@@ -111,8 +112,6 @@ class ledger {
 
   std::optional<day_number> latest_night();
   std::optional<night_row> night(day_number n);
-  // The decisions of one night, in the order they were recorded.
-  std::vector<decision> decisions_of(day_number n);
 
   // Touches of nights [from, to) and the open items as of night `to`.
   history load_history(day_number from, day_number to);

@@ -39,7 +39,7 @@ class renderer {
  public:
   renderer(const compiler::rule_set& rules, const compiler::program& p, const ir::module& m, const dataset& data,
            const night_options& o)
-      : rules_(rules), p_(p), m_(m), data_(data), o_(o), ctx_{p, data.strings} {}
+      : rules_(rules), p_(p), m_(m), data_(data), o_(o), ctx_{p, data.strings}, night_(iso_date(data.as_of)) {}
 
   std::size_t locale_of(const evaluator& ev, std::size_t k) const {
     if (m_.locale_reg == ir::none) return 0;
@@ -81,11 +81,9 @@ class renderer {
       else out += std::to_string(v.i);
     }
     if (how.how == ir::format::money) {
-      append_json_key(out, "currency");
-      append_json_string(out, currency_at(how.ref).code);
+      append_json_field(out, "currency", currency_at(how.ref).code);
     }
-    append_json_key(out, "text");
-    append_json_string(out, format_value(v, how, locale, ctx_));
+    append_json_field(out, "text", format_value(v, how, locale, ctx_));
     out += '}';
   }
 
@@ -96,7 +94,7 @@ class renderer {
     const std::size_t locale = locale_of(ev, k);
     const std::string& loc = m_.locales[locale];
     const std::string& account = data_.account_ids[ev.first() + k];
-    const std::string night = iso_date(data_.as_of);
+    const std::string& night = night_;
     const source_file& file = rules_.sources.file(msg.where.file);
     const std::string& signal_text = sig.titles[locale];
     const std::string why_now = text(ev, k, msg.why_now, locale);
@@ -108,35 +106,24 @@ class renderer {
     std::string j;
     j.reserve(1024);
     j += '{';
-    append_json_key(j, "account", true);
-    append_json_string(j, account);
-    append_json_key(j, "night");
-    append_json_string(j, night);
-    append_json_key(j, "play");
-    append_json_string(j, play.name);
+    append_json_field(j, "account", account, true);
+    append_json_field(j, "night", night);
+    append_json_field(j, "play", play.name);
     append_json_key(j, "step");
     if (step != nullptr) append_json_string(j, step->name);
     else j += "null";
-    append_json_key(j, "signal");
-    append_json_string(j, sig.name);
-    append_json_key(j, "channel");
-    append_json_string(j, channel);
+    append_json_field(j, "signal", sig.name);
+    append_json_field(j, "channel", channel);
     append_json_key(j, "priority");
     j += std::to_string(msg.priority);
-    append_json_key(j, "offer_id");
-    append_json_string(j, msg.offer_id);
-    append_json_key(j, "locale");
-    append_json_string(j, loc);
+    append_json_field(j, "offer_id", msg.offer_id);
+    append_json_field(j, "locale", loc);
     append_json_key(j, "texts");
     j += '{';
-    append_json_key(j, "signal", true);
-    append_json_string(j, signal_text);
-    append_json_key(j, "why_now");
-    append_json_string(j, why_now);
-    append_json_key(j, "offer");
-    append_json_string(j, offer);
-    append_json_key(j, "next_step");
-    append_json_string(j, next_step);
+    append_json_field(j, "signal", signal_text, true);
+    append_json_field(j, "why_now", why_now);
+    append_json_field(j, "offer", offer);
+    append_json_field(j, "next_step", next_step);
     j += '}';
     append_json_key(j, "facts");
     j += '{';
@@ -147,13 +134,11 @@ class renderer {
     j += '}';
     append_json_key(j, "rule");
     j += '{';
-    append_json_key(j, "file", true);
-    append_json_string(j, file.path());
+    append_json_field(j, "file", file.path(), true);
     append_json_key(j, "line");
     j += std::to_string(file.position(msg.where.begin).line);
     j += '}';
-    append_json_key(j, "rules_hash");
-    append_json_string(j, o_.rules_hash);
+    append_json_field(j, "rules_hash", o_.rules_hash);
     j += '}';
     ++out.counts.actions;
     if (out.collect) {
@@ -248,6 +233,7 @@ class renderer {
   const dataset& data_;
   const night_options& o_;
   format_context ctx_;
+  std::string night_;  // the as-of date, as every record prints it
 };
 
 }  // namespace

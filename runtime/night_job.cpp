@@ -46,7 +46,7 @@ job_result run_job(const compiler::rule_set& rules, const compiler::program& che
   try {
     if (const auto done = l.night(night)) {
       r.outcome = job_outcome::replayed;
-      r.decisions = l.decisions_of(night);
+      r.decisions = l.decisions("", night);
       r.message = "night " + iso_date(night) + " is already in the ledger (rules " + done->rules_hash + ", " +
                   done->mode + "); its outbox is written again from the ledger and nothing new is recorded";
       l.rollback();
@@ -93,7 +93,6 @@ job_result run_job(const compiler::rule_set& rules, const compiler::program& che
     test_kill_point("committed");
     r.decisions = std::move(out.decisions);
     r.control_accounts = out.control_accounts;
-    r.new_assignments = out.assignments.size();
     r.policy_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - decided).count();
   } catch (...) {
     l.rollback();

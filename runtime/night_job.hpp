@@ -31,7 +31,6 @@ struct job_result {
   night_summary summary;  // evaluation counts (decided only)
   std::vector<decision> decisions;  // the night's, in order, with their ledger ids
   std::size_t control_accounts = 0;
-  std::size_t new_assignments = 0;
   double policy_seconds = 0;
 };
 

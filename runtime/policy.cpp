@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "compiler/program.hpp"
 #include "runtime/cells.hpp"
 #include "runtime/json_text.hpp"
 
@@ -17,10 +18,10 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr std::uint8_t csm_task = 2;
-constexpr std::uint8_t call = 3;
-
-bool csm_channel(std::uint8_t c) { return c == csm_task || c == call; }
+bool csm_channel(std::uint8_t c) {
+  return c == static_cast<std::uint8_t>(compiler::channel::csm_task) ||
+         c == static_cast<std::uint8_t>(compiler::channel::call);
+}
 
 bool in_window(day_number t, day_number night, const ir::period_code& p) {
   switch (p.kind) {
@@ -163,7 +164,7 @@ class night_policy {
       const decision& h = past_.to_release[i];
       decision d = carried(h, status::sent, "approved",
                            "held #" + std::to_string(h.id) + " approved by " + past_.released_by[i]);
-      tonight_[d.account].push_back({o_.night, d.channel, d.offer_id, d.csm});
+      tonight_[d.account].push_back({o_.night, d.channel, d.offer_id, d.csm, false});
       if (csm_channel(d.channel)) released_csm_[d.csm] += 1;
       released_.insert({d.account, d.play});
       out_.releases.emplace_back(h.id, out_.decisions.size());
@@ -270,7 +271,7 @@ class night_policy {
       d.what = status::held_out;
       d.reason = "holdout";
       d.detail = "control group";
-      tonight_[key].push_back({o_.night, d.channel, d.offer_id, d.csm});
+      tonight_[key].push_back({o_.night, d.channel, d.offer_id, d.csm, true});
     } else if (o_.pilot && !pilot_.contains(key)) {
       d.what = status::would_send;
       d.reason = "pilot";
@@ -284,7 +285,7 @@ class night_policy {
       d.detail = "waits for the CSM's approval until " + iso_date(*d.expires);
     } else {
       d.what = status::sent;
-      tonight_[key].push_back({o_.night, d.channel, d.offer_id, d.csm});
+      tonight_[key].push_back({o_.night, d.channel, d.offer_id, d.csm, false});
       if (csm_channel(d.channel) && !m_.policy.capacities.empty()) {
         capacity_queue_.push_back({out_.decisions.size(), open != past_.deferred.end() ? open->second.since : std::nullopt});
       }
@@ -331,7 +332,8 @@ class night_policy {
     std::unordered_map<std::string, std::vector<day_number>> used;  // csm -> nights of its tasks and calls
     for (const auto& [account, touches] : past_.touches) {
       for (const touch& t : touches) {
-        if (csm_channel(t.channel) && t.night >= from) used[t.csm].push_back(t.night);
+        // A control account's shadow task was never given to the CSM.
+        if (csm_channel(t.channel) && !t.held_out && t.night >= from) used[t.csm].push_back(t.night);
       }
     }
     for (const auto& [csm, n] : released_csm_) {
@@ -420,11 +422,12 @@ std::uint64_t holdout_hash(std::string_view salt, std::string_view key) {
 namespace {
 
 void append_field(std::string& out, std::string_view name, std::string_view value, bool null_when_empty) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-  if (null_when_empty && value.empty()) out += "null";
-  else append_json_string(out, value);
+  if (null_when_empty && value.empty()) {
+    append_json_key(out, name);
+    out += "null";
+  } else {
+    append_json_field(out, name, value);
+  }
 }
 
 }  // namespace

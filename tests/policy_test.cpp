@@ -483,3 +483,28 @@ TEST_CASE("ledger: the queries of every night search indexes, never scan the dec
   }
   sqlite3_close(db);
 }
+
+TEST_CASE("policy: a control account's shadow task does not use up its CSM's capacity", "[policy][holdout]") {
+  ledger_fixture f(play("task", "sa", "channel csm_task") +
+                   "policy { locales en  capacity 1 per csm per 7d  holdout 50% salt \"s\" }");
+  std::vector<row> rows;
+  for (int i = 0; i < 10; ++i) rows.push_back({.account = "acc-" + std::to_string(i), .csm = "ann"});
+  f.night("2026-03-01", rows);  // nobody fires: only the holdout assignment
+  runtime::holdout_state h;
+  {
+    runtime::ledger l(f.ledger);
+    h = l.load_holdout("s");
+  }
+  std::vector<row> control;
+  std::string treated;
+  for (const row& r : rows) {
+    if (h.control.at(r.account)) control.push_back({.account = r.account, .csm = "ann", .a = 1});
+    else if (treated.empty()) treated = r.account;
+  }
+  REQUIRE_FALSE(control.empty());
+  REQUIRE_FALSE(treated.empty());
+  for (const auto& d : f.night("2026-03-02", control).decisions) CHECK(d.what == runtime::status::held_out);
+  // Ann was given no task yet: the treated account's task fits her capacity.
+  CHECK(summary(f.night("2026-03-03", {{.account = treated, .csm = "ann", .a = 1}})) ==
+        strings{treated + "/task: sent"});
+}
