@@ -7,12 +7,17 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "compiler/check.hpp"
 #include "compiler/lower.hpp"
 #include "runtime/eval.hpp"
+#include "runtime/load.hpp"
+#include "runtime/night.hpp"
+#include "runtime/synthetic.hpp"
+#include "runtime/time.hpp"
 
 using namespace nudge;
 
@@ -336,6 +341,70 @@ void BM_handwritten_five_conditions(benchmark::State& state) {
   if (fired != engine_fired(b.rules, b.data)) state.SkipWithError("the hand-written loop disagrees with the engine");
 }
 
+// ---- the night's evaluate-and-render stage, 1 and 2 threads -----------------------------------
+
+// What `nudge run` does between loading and the policy: evaluate every account and render
+// each candidate action's record, as the policy receives them. The data is `nudge gen`
+// output for the example rules (NUDGE_BENCH_NIGHT_ACCOUNTS accounts, default 100,000,
+// 90 days), generated once into NUDGE_BENCH_DIR (default /tmp/nudge-bench), the folder
+// bench/end_to_end.sh uses.
+struct night_bench {
+  compiled rules{example_files()};
+  runtime::dataset data;
+  std::size_t n = 0;
+
+  static std::vector<std::pair<std::string, std::string>> example_files() {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const char* f : {"schema.rule", "signals.rule", "plays.rule", "policy.rule"})
+      files.emplace_back(f, read(std::string(NUDGE_SOURCE_DIR "/rules-examples/") + f));
+    return files;
+  }
+
+  night_bench() {
+    const char* env = std::getenv("NUDGE_BENCH_NIGHT_ACCOUNTS");
+    n = env != nullptr ? static_cast<std::size_t>(std::atoll(env)) : 100'000;
+    const char* root = std::getenv("NUDGE_BENCH_DIR");
+    const std::filesystem::path dir =
+        std::filesystem::path(root != nullptr ? root : "/tmp/nudge-bench") / (std::to_string(n) + "x90");
+    const runtime::day_number last = *runtime::parse_date("2026-12-03");
+    if (!std::filesystem::exists(dir / "accounts.csv")) {
+      runtime::synthetic_options o;
+      o.accounts = n;
+      o.days = 90;
+      o.seed = 1;
+      o.last_day = last;
+      std::filesystem::remove_all(dir);
+      runtime::generate(dir, o);
+    }
+    runtime::load_result loaded = runtime::load_data(dir, rules.checked, rules.lowered, last, runtime::load_options{2});
+    if (loaded.fatal) throw std::runtime_error("bench data: " + *loaded.fatal);
+    data = std::move(loaded.data);
+  }
+};
+
+night_bench& night() {
+  static night_bench b;
+  return b;
+}
+
+void BM_night_evaluate_and_render(benchmark::State& state) {
+  night_bench& b = night();
+  runtime::night_options o;
+  o.threads = static_cast<unsigned>(state.range(0));
+  std::size_t candidates = 0;
+  for (auto _ : state) {
+    runtime::night_candidates out;
+    runtime::run_night(b.rules.rules, b.rules.checked, b.rules.lowered, b.data, o, nullptr, nullptr, &out);
+    candidates = out.candidates.size();
+    benchmark::DoNotOptimize(out.candidates.data());
+  }
+  state.counters["ns_per_account"] = benchmark::Counter(static_cast<double>(b.data.accounts()),
+                                                        benchmark::Counter::kIsIterationInvariantRate |
+                                                            benchmark::Counter::kInvert);
+  state.counters["candidates"] = static_cast<double>(candidates);
+  if (candidates == 0) state.SkipWithError("no candidate actions: the generated data does not fire the plays");
+}
+
 // ---- checking and compiling a large rule set -------------------------------------------------
 
 void BM_check_and_lower_10k_lines(benchmark::State& state) {
@@ -373,6 +442,7 @@ BENCHMARK(BM_handwritten_example_signals)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_engine_example_signals)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_handwritten_five_conditions)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_engine_five_conditions)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_night_evaluate_and_render)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_check_and_lower_10k_lines)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
