@@ -1,5 +1,6 @@
 #include "runtime/json_text.hpp"
 
+#include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -7,13 +8,49 @@
 
 namespace nudge::runtime {
 
+namespace {
+
+// Bytes that a JSON string cannot hold as they are (quote, backslash, control characters)
+// and the first bytes of multi-byte UTF-8 sequences, which must be checked.
+constexpr auto special = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 0x80; c < 0x100; ++c) t[static_cast<std::size_t>(c)] = true;
+  t['"'] = true;
+  t['\\'] = true;
+  return t;
+}();
+
+}  // namespace
+
+// One pass: runs of plain bytes are copied whole, valid UTF-8 sequences as they are; a
+// string with invalid UTF-8 anywhere is written again by nlohmann, which replaces it.
 void append_json_string(std::string& out, std::string_view s) {
-  if (grammar::first_invalid_utf8(s) != std::string_view::npos) {
-    out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return;
-  }
+  const std::size_t mark = out.size();
   out += '"';
-  for (const char c : s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto b = static_cast<unsigned char>(s[run]);
+      if (!special[b]) {
+        ++run;
+      } else if (b >= 0x80) {
+        const std::size_t len = grammar::utf8_sequence_length(s, run);
+        if (len == 0) {
+          out.resize(mark);
+          out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+          return;
+        }
+        run += len;
+      } else {
+        break;
+      }
+    }
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i == s.size()) break;
+    const char c = s[i++];
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -23,13 +60,9 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        out += buf;
     }
   }
   out += '"';

@@ -27,6 +27,8 @@ std::string csv_cell(std::string_view s) {
 }
 
 struct shard {
+  std::string scratch;  // the record being written
+  text_arena texts;     // the candidates' records
   std::string jsonl;
   std::string csv;
   night_summary counts;
@@ -103,8 +105,8 @@ class renderer {
     const std::string_view channel = compiler::channel_names[msg.channel];
     // Written as text in the order of docs/data.md: building a JSON object per record cost
     // more than evaluating the account.
-    std::string j;
-    j.reserve(1024);
+    std::string& j = out.scratch;
+    j.clear();
     j += '{';
     append_json_field(j, "account", account, true);
     append_json_field(j, "night", night);
@@ -150,7 +152,7 @@ class renderer {
       c.priority = msg.priority;
       c.offer_id = msg.offer_id;
       policy_facts(ev, k, c);
-      c.record = std::move(j);
+      c.record = out.texts.add(j);
       out.candidates.push_back(std::move(c));
       return;
     }
@@ -283,13 +285,10 @@ night_summary run_night(const compiler::rule_set& rules, const compiler::program
     }
     shards[t] = std::move(local);
   };
-  if (threads == 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
-    for (std::thread& th : pool) th.join();
-  }
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);  // on this thread
+  for (std::thread& th : pool) th.join();
   const auto evaluated = std::chrono::steady_clock::now();
   night_summary total = std::move(shards.front().counts);
   for (std::size_t t = 0; t < shards.size(); ++t) {
@@ -306,6 +305,7 @@ night_summary run_night(const compiler::rule_set& rules, const compiler::program
     if (collect != nullptr) {
       std::move(shards[t].candidates.begin(), shards[t].candidates.end(), std::back_inserter(collect->candidates));
       collect->bands.insert(collect->bands.end(), shards[t].bands.begin(), shards[t].bands.end());
+      collect->texts.push_back(std::move(shards[t].texts));
       shards[t].candidates.clear();
     }
     if (jsonl != nullptr) *jsonl << shards[t].jsonl;

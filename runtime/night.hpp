@@ -14,6 +14,7 @@
 #include "compiler/rule_set.hpp"
 #include "runtime/dataset.hpp"
 #include "runtime/policy.hpp"
+#include "runtime/text_arena.hpp"
 
 namespace nudge::runtime {
 
@@ -40,6 +41,7 @@ struct night_summary {
 // holdout's stratifying value (empty when the holdout has no `by`).
 struct night_candidates {
   std::vector<candidate> candidates;
+  std::vector<text_arena> texts;  // the candidates' records
   std::vector<double> bands;
 };
 

@@ -107,8 +107,7 @@ class night_policy {
   }
 
  private:
-  // Takes the candidate's record: each candidate is decided once.
-  decision base(candidate& c) const {
+  decision base(const candidate& c) const {
     decision d;
     d.night = o_.night;
     d.account = keys_[c.account];
@@ -120,7 +119,8 @@ class night_policy {
     d.priority = c.priority;
     d.csm = c.csm;
     d.rules_hash = o_.rules_hash;
-    d.record = std::move(c.record);
+    d.record.reserve(c.record.size() + 256);  // room for the decision's fields
+    d.record = c.record;
     return d;
   }
 

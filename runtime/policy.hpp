@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -14,7 +15,8 @@
 
 namespace nudge::runtime {
 
-// A play that fired for an account tonight, rendered.
+// A play that fired for an account tonight, rendered. The texts are views: `record` into
+// the night's text arenas (night_candidates::texts), `csm` into the dataset's strings.
 struct candidate {
   std::uint32_t account = 0;  // index in the dataset
   std::uint32_t play = 0;
@@ -23,10 +25,10 @@ struct candidate {
   std::int64_t priority = 0;
   std::string offer_id;
   // The account's policy facts tonight (the same for each of its candidates).
-  std::string csm;
+  std::string_view csm;
   bool approval = false;       // an approval condition holds
   std::uint64_t quiet = 0;     // bit q: the account is in quiet period q
-  std::string record;          // the outbox record (JSON object) without the decision fields
+  std::string_view record;     // the outbox record (JSON object) without the decision fields
 };
 
 struct policy_options {
