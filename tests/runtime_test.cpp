@@ -13,6 +13,7 @@
 #include "runtime/json_text.hpp"
 #include "runtime/load.hpp"
 #include "runtime/night.hpp"
+#include "runtime/text_arena.hpp"
 #include "support/currency.hpp"
 #include "test_util.hpp"
 
@@ -401,16 +402,33 @@ signal s {
 
 TEST_CASE("json text: strings and numbers are written as nlohmann writes them", "[runtime][json]") {
   const std::vector<std::string> texts{"plain", "Выручка «выросла» на +18,3 %", "quote \" and \\ backslash",
-                                       "tab\tnew\nline\r\b\f\x01\x1f", "", "\xff broken \xc3", "emoji \xf0\x9f\x98\x80"};
+                                       "tab\tnew\nline\r\b\f\x01\x1f", "", "\xff broken \xc3", "emoji \xf0\x9f\x98\x80",
+                                       // invalid after valid Cyrillic; truncated at the end; overlong; a surrogate
+                                       "Рост \"x\" \xd0", "ок\xe2\x82", "\xc0\xaf slash", "\xed\xa0\x80 half",
+                                       "₸240 000 — ok", "\x7f del"};
   for (const std::string& t : texts) {
-    std::string out;
+    std::string out = "{\"k\":";  // appended after what is there, even when rewritten
     runtime::append_json_string(out, t);
-    CHECK(out == nlohmann::json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    CHECK(nlohmann::json::parse(out).is_string());
+    CAPTURE(t);
+    CHECK(out == "{\"k\":" + nlohmann::json(t).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    CHECK(nlohmann::json::parse(out.substr(5)).is_string());
   }
   for (const double v : {0.0, 1.0, -2.5, 0.1, 0.3396226415094337, 1e16, 1e-7, 123456789.125}) {
     std::string out;
     runtime::append_json_double(out, v);
     CHECK(out == nlohmann::json(v).dump());
   }
+}
+
+TEST_CASE("text arena: views stay valid as blocks fill and the arena moves", "[runtime]") {
+  runtime::text_arena arena;
+  std::vector<std::string> texts;
+  std::vector<std::string_view> views;
+  for (int i = 0; i < 3000; ++i) texts.push_back(std::string(static_cast<std::size_t>(1 + i % 997), static_cast<char>('a' + i % 26)));
+  texts.push_back(std::string(runtime::text_arena::block_bytes + 10, 'z'));  // larger than a block
+  texts.push_back("");
+  texts.push_back("after the big one");
+  for (const std::string& t : texts) views.push_back(arena.add(t));
+  const runtime::text_arena moved = std::move(arena);
+  for (std::size_t i = 0; i < texts.size(); ++i) CHECK(views[i] == texts[i]);
 }
