@@ -270,7 +270,11 @@ int run(const run_options& o) {
     std::cerr << "\n";
   }
   std::cerr << "  time: load " << fmt_seconds(load_s) << ", evaluate and render " << fmt_seconds(s.evaluate_seconds);
-  if (policy) std::cerr << ", policy and ledger " << fmt_seconds(job.policy_seconds);
+  if (policy) {
+    std::cerr << ", policy and ledger " << fmt_seconds(job.policy_seconds) << " (decide " << fmt_seconds(job.decide_seconds)
+              << ", record " << fmt_seconds(job.record_seconds) << ", " << (o.dry_run ? "roll back " : "commit ")
+              << fmt_seconds(job.commit_seconds) << ")";
+  }
   std::cerr << ", write " << fmt_seconds(s.write_seconds) << " (" << options.threads << " thread"
             << (options.threads == 1 ? "" : "s") << ")\n";
   return exit_code::ok;

@@ -72,6 +72,7 @@ job_result run_job(const compiler::rule_set& rules, const compiler::program& che
     po.pilot = o.pilot;
     po.rules_hash = o.night.rules_hash;
     night_decisions out = decide_night(m, keys, std::move(tonight.candidates), tonight.bands, past, holdout, po);
+    const auto recording = std::chrono::steady_clock::now();
     test_kill_point("evaluated");
     l.record_night({night, o.night.rules_hash, o.pilot ? "pilot" : "live"}, out.decisions.size());
     for (decision& d : out.decisions) l.insert(d);
@@ -85,6 +86,7 @@ job_result run_job(const compiler::rule_set& rules, const compiler::program& che
       }
     }
     test_kill_point("recorded");
+    const auto committing = std::chrono::steady_clock::now();
     if (o.dry_run) {
       l.rollback();
     } else {
@@ -93,7 +95,11 @@ job_result run_job(const compiler::rule_set& rules, const compiler::program& che
     test_kill_point("committed");
     r.decisions = std::move(out.decisions);
     r.control_accounts = out.control_accounts;
-    r.policy_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - decided).count();
+    const auto done = std::chrono::steady_clock::now();
+    r.policy_seconds = std::chrono::duration<double>(done - decided).count();
+    r.decide_seconds = std::chrono::duration<double>(recording - decided).count();
+    r.record_seconds = std::chrono::duration<double>(committing - recording).count();
+    r.commit_seconds = std::chrono::duration<double>(done - committing).count();
   } catch (...) {
     l.rollback();
     throw;

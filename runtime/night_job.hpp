@@ -31,7 +31,10 @@ struct job_result {
   night_summary summary;  // evaluation counts (decided only)
   std::vector<decision> decisions;  // the night's, in order, with their ledger ids
   std::size_t control_accounts = 0;
-  double policy_seconds = 0;
+  double policy_seconds = 0;  // all of the below
+  double decide_seconds = 0;  // reading the history and deciding
+  double record_seconds = 0;  // inserting the decisions and holdout assignments
+  double commit_seconds = 0;
 };
 
 // The outbox line of a decision: its record with the ledger id first.
