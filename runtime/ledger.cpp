@@ -376,14 +376,14 @@ holdout_state ledger::load_holdout(const std::string& salt) {
   return out;
 }
 
-void ledger::insert(decision& d) {
+void ledger::insert(decision& d, std::string_view record) {
   stmt& s = st_->insert.reset();
   s.bind(iso_date(d.night)).bind(d.account).bind(d.play).bind(d.step).bind(compiler::channel_names[d.channel]);
   s.bind(d.offer_id).bind(d.priority).bind(d.csm).bind(status_names[static_cast<int>(d.what)]).bind(d.reason);
   s.bind(d.detail).bind_day(d.since).bind_day(d.expires);
   if (d.origin != 0) s.bind(d.origin);
   else s.bind_null();
-  s.bind(d.rules_hash).bind_static(d.record);
+  s.bind(d.rules_hash).bind_static(record);
   s.step();
   d.id = sqlite3_last_insert_rowid(db_);
 }

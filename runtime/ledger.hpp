@@ -45,7 +45,14 @@ struct decision {
   std::optional<day_number> expires;  // held: the last night an approval can release it
   std::int64_t origin = 0;            // the held or deferred decision this one resolves
   std::string rules_hash;
-  std::string record;  // the night's outbox record (JSON, one line)
+  // The night's outbox record (JSON, one line). A decision read from the ledger, or carried
+  // from an earlier night, holds it whole in `record`. One the policy made tonight holds
+  // only `rendered`, the candidate's record without the decision fields (a view into the
+  // night's text arenas, job_result::texts), and the whole record is written from it when
+  // it is recorded and written out (runtime::full_record): a night of a million accounts
+  // would otherwise copy 1.5 GB of records into fresh memory.
+  std::string record;
+  std::string_view rendered;
 };
 
 // A touch that counts against caps: sent, or held out (a control account's shadow touch).
@@ -118,7 +125,9 @@ class ledger {
   holdout_state load_holdout(const std::string& salt);
 
   // Within begin_night() .. commit().
-  void insert(decision& d);
+  // Records the decision with `record` as its record (the whole one, decision fields
+  // included) and sets its id.
+  void insert(decision& d, std::string_view record);
   void record_release(std::int64_t held, std::int64_t released);
   void assign_holdout(const std::string& salt, const std::string& account, const std::string& band, bool control,
                       day_number n);

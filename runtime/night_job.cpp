@@ -16,9 +16,11 @@ void test_kill_point(std::string_view point) {
 }
 
 std::string outbox_line(const decision& d) {
+  std::string record;
+  append_full_record(record, d);
   std::string out = "{\"id\":" + std::to_string(d.id);
-  if (d.record.size() > 2) out += ',';
-  out.append(d.record, 1, std::string::npos);
+  if (record.size() > 2) out += ',';
+  out.append(record, 1, std::string::npos);
   return out;
 }
 
@@ -75,7 +77,12 @@ job_result run_job(const compiler::rule_set& rules, const compiler::program& che
     const auto recording = std::chrono::steady_clock::now();
     test_kill_point("evaluated");
     l.record_night({night, o.night.rules_hash, o.pilot ? "pilot" : "live"}, out.decisions.size());
-    for (decision& d : out.decisions) l.insert(d);
+    std::string record;
+    for (decision& d : out.decisions) {
+      record.clear();
+      append_full_record(record, d);
+      l.insert(d, record);
+    }
     for (const auto& [held, index] : out.releases) l.record_release(held, out.decisions[index].id);
     if (!m.policy.holdout.empty()) {
       // In key order, so the table's index grows at its end rather than at random places.
@@ -94,6 +101,7 @@ job_result run_job(const compiler::rule_set& rules, const compiler::program& che
     }
     test_kill_point("committed");
     r.decisions = std::move(out.decisions);
+    r.texts = std::move(tonight.texts);
     r.control_accounts = out.control_accounts;
     const auto done = std::chrono::steady_clock::now();
     r.policy_seconds = std::chrono::duration<double>(done - decided).count();

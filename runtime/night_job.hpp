@@ -30,6 +30,7 @@ struct job_result {
   std::string message;  // refused: why and what to do; replayed: what was replayed
   night_summary summary;  // evaluation counts (decided only)
   std::vector<decision> decisions;  // the night's, in order, with their ledger ids
+  std::vector<text_arena> texts;    // what the decisions' `rendered` views point into
   std::size_t control_accounts = 0;
   double policy_seconds = 0;  // all of the below
   double decide_seconds = 0;  // reading the history and deciding

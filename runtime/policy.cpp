@@ -91,6 +91,11 @@ class night_policy {
   }
 
   night_decisions run(std::vector<candidate>& candidates, const std::vector<double>& bands) {
+    // Sized once: growing a vector of a million decisions by doubling touches twice the
+    // memory, and fresh memory is what this stage spends most on (docs/performance.md).
+    out_.decisions.reserve(candidates.size() + past_.to_expire.size() + past_.to_release.size() +
+                           past_.deferred.size());
+    tonight_.reserve(keys_.size() / 2);
     expire_held();
     release_approved();
     assign_holdout(bands);
@@ -102,7 +107,11 @@ class night_policy {
     }
     close_deferrals();
     apply_capacity();
-    for (decision& d : out_.decisions) append_decision(d.record, d);
+    // Carried and closing decisions get their decision fields now; tonight's candidates'
+    // when they are written (full_record).
+    for (decision& d : out_.decisions) {
+      if (d.rendered.empty()) append_decision(d.record, d);
+    }
     return std::move(out_);
   }
 
@@ -119,8 +128,7 @@ class night_policy {
     d.priority = c.priority;
     d.csm = c.csm;
     d.rules_hash = o_.rules_hash;
-    d.record.reserve(c.record.size() + 256);  // room for the decision's fields
-    d.record = c.record;
+    d.rendered = c.record;
     return d;
   }
 
@@ -182,6 +190,7 @@ class night_policy {
       std::size_t account;
     };
     std::vector<fresh> news;
+    news.reserve(keys_.size() - std::min(keys_.size(), holdout_.control.size()));
     for (std::size_t a = 0; a < keys_.size(); ++a) {
       if (const auto it = holdout_.control.find(keys_[a]); it != holdout_.control.end()) {
         control_[a] = it->second;
@@ -194,6 +203,7 @@ class night_policy {
       return std::tie(x.band, x.hash, keys_[x.account]) < std::tie(y.band, y.hash, keys_[y.account]);
     });
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> counts = holdout_.bands;
+    out_.assignments.reserve(news.size());
     for (const fresh& f : news) {
       auto& [total, control] = counts[f.band];
       ++total;
@@ -430,14 +440,13 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   }
 }
 
-}  // namespace
-
-void append_decision(std::string& record, const decision& d) {
-  // Written by hand rather than through a JSON object: this runs for every candidate of
-  // every night, and the record's text is already JSON.
-  if (record.empty()) record = "{}";
+// The decision's fields appended to the record that starts at `start` and ends `record`.
+// Written by hand rather than through a JSON object: this runs for every candidate of every
+// night, and the record's text is already JSON.
+void append_decision_at(std::string& record, std::size_t start, const decision& d) {
+  if (record.size() == start) record += "{}";
   record.pop_back();  // the closing brace
-  const bool empty = record.size() <= 1;
+  const bool empty = record.size() - start <= 1;
   const std::size_t mark = record.size();
   append_field(record, "decision", status_names[static_cast<int>(d.what)], false);
   append_field(record, "reason", d.reason, true);
@@ -450,10 +459,29 @@ void append_decision(std::string& record, const decision& d) {
   record += '}';
 }
 
+}  // namespace
+
+void append_decision(std::string& record, const decision& d) { append_decision_at(record, 0, d); }
+
 std::string with_decision(std::string_view record, const decision& d) {
   std::string out(record);
   append_decision(out, d);
   return out;
+}
+
+void append_full_record(std::string& out, const decision& d) {
+  if (!d.record.empty() || d.rendered.empty()) {
+    out += d.record;
+    return;
+  }
+  const std::size_t start = out.size();
+  out += d.rendered;
+  append_decision_at(out, start, d);
+}
+
+std::string full_record(const decision& d) {
+  if (!d.record.empty() || d.rendered.empty()) return d.record;
+  return with_decision(d.rendered, d);
 }
 
 night_decisions decide_night(const ir::module& m, const std::vector<std::string>& keys,

@@ -71,4 +71,9 @@ std::uint64_t holdout_hash(std::string_view salt, std::string_view key);
 std::string with_decision(std::string_view record, const decision& d);
 void append_decision(std::string& record, const decision& d);
 
+// The decision's whole record: `record` when it holds one, else `rendered` with the
+// decision's fields appended (see decision::rendered). The second form appends to `out`.
+std::string full_record(const decision& d);
+void append_full_record(std::string& out, const decision& d);
+
 }  // namespace nudge::runtime
