@@ -360,13 +360,14 @@ struct night_bench {
     return files;
   }
 
+  std::filesystem::path dir;
+  runtime::day_number last = *runtime::parse_date("2026-12-03");
+
   night_bench() {
     const char* env = std::getenv("NUDGE_BENCH_NIGHT_ACCOUNTS");
     n = env != nullptr ? static_cast<std::size_t>(std::atoll(env)) : 100'000;
     const char* root = std::getenv("NUDGE_BENCH_DIR");
-    const std::filesystem::path dir =
-        std::filesystem::path(root != nullptr ? root : "/tmp/nudge-bench") / (std::to_string(n) + "x90");
-    const runtime::day_number last = *runtime::parse_date("2026-12-03");
+    dir = std::filesystem::path(root != nullptr ? root : "/tmp/nudge-bench") / (std::to_string(n) + "x90");
     if (!std::filesystem::exists(dir / "accounts.csv")) {
       runtime::synthetic_options o;
       o.accounts = n;
@@ -403,6 +404,19 @@ void BM_night_evaluate_and_render(benchmark::State& state) {
                                                             benchmark::Counter::kInvert);
   state.counters["candidates"] = static_cast<double>(candidates);
   if (candidates == 0) state.SkipWithError("no candidate actions: the generated data does not fire the plays");
+}
+
+// Loading the same data folder (the export in the page cache after the first run).
+void BM_load_data(benchmark::State& state) {
+  night_bench& b = night();
+  std::size_t rows = 0;
+  for (auto _ : state) {
+    const runtime::load_result loaded = runtime::load_data(b.dir, b.rules.checked, b.rules.lowered, b.last,
+                                                           runtime::load_options{static_cast<unsigned>(state.range(0))});
+    rows = loaded.stats.rows;
+    if (loaded.data.accounts() != b.data.accounts()) state.SkipWithError("a load disagrees with the first one");
+  }
+  state.counters["rows_per_s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // ---- checking and compiling a large rule set -------------------------------------------------
@@ -443,6 +457,7 @@ BENCHMARK(BM_engine_example_signals)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_handwritten_five_conditions)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_engine_five_conditions)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_night_evaluate_and_render)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_load_data)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_check_and_lower_10k_lines)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -22,14 +22,6 @@ std::size_t blank_at(std::string_view s, std::size_t pos) {
   return 0;
 }
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // Lower-cases ASCII and Cyrillic letters in UTF-8.
 std::string fold_case(std::string_view s) {
   std::string out;
@@ -210,8 +202,46 @@ std::string account_key(std::string_view raw) {
   return key;
 }
 
+namespace {
+
+// `-?[0-9]+(\.[0-9]+)?`: the form of nearly every number in an export, which
+// canonical_decimal would return unchanged.
+bool plain_decimal(std::string_view s) {
+  std::size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
+  const std::size_t digits_from = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  if (i == digits_from) return false;
+  if (i == s.size()) return true;
+  if (s[i] != '.') return false;
+  const std::size_t fraction_from = ++i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  return i == s.size() && i > fraction_from;
+}
+
+// canonical_decimal(v), without making a copy when `v` already is canonical.
+std::string_view decimal_of(std::string_view v, std::string& storage) {
+  if (plain_decimal(v)) return v;
+  storage = canonical_decimal(v);
+  return storage;
+}
+
+bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string parse_cell(std::string_view raw, const compiler::type& t, const std::vector<compiler::enum_info>& enums,
                        string_pool& strings, cell_value& out) {
+  std::string storage;
   using compiler::kind;
   const std::string_view v = trim(raw);
   switch (t.k) {
@@ -219,12 +249,12 @@ std::string parse_cell(std::string_view raw, const compiler::type& t, const std:
       out.i = strings.intern(v);
       return {};
     case kind::int_: {
-      const std::string d = canonical_decimal(v);
+      const std::string_view d = decimal_of(v, storage);
       const std::size_t dot = d.find('.');
       if (d.empty() || (dot != std::string::npos && d.find_first_not_of('0', dot + 1) != std::string::npos)) {
         return quoted(v) + " is not a whole number";
       }
-      const std::string whole = d.substr(0, dot);
+      const std::string_view whole = d.substr(0, dot);
       const auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), out.i);
       if (ec != std::errc()) return quoted(v) + " is out of range";
       return {};
@@ -234,7 +264,7 @@ std::string parse_cell(std::string_view raw, const compiler::type& t, const std:
       std::string_view n = v;
       const bool pct = n.ends_with('%');
       if (pct) n = trim(n.substr(0, n.size() - 1));
-      const std::string d = canonical_decimal(n);
+      const std::string_view d = decimal_of(n, storage);
       if (d.empty()) return quoted(v) + " is not a number";
       const auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), out.f);
       if (ec != std::errc() || !std::isfinite(out.f)) return quoted(v) + " is out of range";
@@ -251,12 +281,12 @@ std::string parse_cell(std::string_view raw, const compiler::type& t, const std:
         if (n.starts_with(mark)) n = trim(n.substr(mark.size()));
         if (n.ends_with(mark)) n = trim(n.substr(0, n.size() - mark.size()));
       }
-      const std::string d = canonical_decimal(n);
+      const std::string_view d = decimal_of(n, storage);
       if (d.empty()) {
         return quoted(v) + " is not an amount in " + std::string(cur.code);
       }
       const bool negative = d.starts_with('-');
-      const std::string digits = negative ? d.substr(1) : d;
+      const std::string_view digits = negative ? d.substr(1) : d;
       if (digits.size() > 17) return quoted(v) + " is out of range";
       const std::int64_t minor = compiler::minor_units(digits, cur.minor_digits);
       out.i = negative ? -minor : minor;
@@ -276,9 +306,8 @@ std::string parse_cell(std::string_view raw, const compiler::type& t, const std:
     }
     case kind::enum_: {
       const compiler::enum_info& e = enums[t.ref];
-      const std::string want = lower_ascii(v);
       for (std::size_t k = 0; k < e.variants.size(); ++k) {
-        if (lower_ascii(e.variants[k]) == want) {
+        if (equal_ignoring_ascii_case(e.variants[k], v)) {
           out.i = static_cast<std::int64_t>(k);
           return {};
         }
