@@ -206,6 +206,8 @@ bool blank_line(std::string_view raw) { return trim(raw).empty(); }
 // `from`: the number of quotes between `from` and a newline must be even.
 std::size_t row_boundary(std::string_view text, std::size_t from, std::size_t target) {
   if (target >= text.size()) return text.size();
+  // A part's cut can land past the next part's target (a long row): count from there.
+  target = std::max(target, from);
   std::size_t quotes = 0;
   for (const char* q = text.data() + from; (q = static_cast<const char*>(std::memchr(q, '"', static_cast<std::size_t>(text.data() + target - q)))) != nullptr; ++q) {
     ++quotes;

@@ -336,6 +336,35 @@ TEST_CASE("load: parsing on several threads in small blocks gives exactly the on
   fs::remove_all(dir);
 }
 
+TEST_CASE("load: a quote left open early in a file, read on three threads, is quarantined, not a crash",
+          "[runtime][quarantine]") {
+  // The open quote makes the first part's row run to the end of the file, past where the
+  // third part was to start (this read past the mapped file: SIGBUS).
+  std::string accounts = "account_id,date,mrr,dau,renewal_date\nacc-1,2026-12-03,\"100,1,\n";
+  for (int i = 2; i < 60; ++i) accounts += "acc-" + std::to_string(i) + ",2026-12-03,100,1,\n";
+  const std::string rules = schema + "signal s { let m = mrr let n = count(tickets, 7d) when true }\n" + play_on("s", "m");
+  diagnostic_sink sink;
+  const compiler::rule_set rs = compiler::from_text("t.rule", rules, sink);
+  const compiler::program checked = compiler::check(rs, sink);
+  REQUIRE(sink.error_count() == 0);
+  const ir::module lowered = compiler::lower(rs, checked);
+  const fs::path dir = nudge::test::temp_dir("nudge_open_quote");
+  fs::remove_all(dir);
+  test::write_file(dir / "accounts.csv", accounts);
+  test::write_file(dir / "tickets.csv", "account_id,opened,topic\nacc-1,2026-12-02,\"x\nacc-2,2026-12-02,y\n");
+  for (const unsigned threads : {1u, 2u, 3u, 4u}) {
+    INFO(threads << " threads");
+    const auto r = runtime::load_data(dir, checked, lowered, day("2026-12-03"), {threads, 1u << 20});
+    REQUIRE_FALSE(r.fatal);
+    REQUIRE(r.quarantine.size() == 2);
+    CHECK(r.quarantine[0].line == 2);
+    CHECK(r.quarantine[0].reason == "a quoted cell is not closed");
+    CHECK(r.quarantine[1].reason == "a quoted cell is not closed");
+    CHECK(r.data.accounts() == 0);
+  }
+  fs::remove_all(dir);
+}
+
 TEST_CASE("logic: and/or are three-valued: false and unknown is false, true or unknown is true", "[runtime]") {
   const night_fixture f(schema +
                             "signal s { let u = pct_change(mrr, 30d) > 0% let f = u and false let t = u or true "
