@@ -388,52 +388,108 @@ class loader {
     std::vector<pending> events;
     std::vector<cell_value> vals;
     std::vector<std::uint8_t> states;
-    std::vector<cell_value> row_vals(need.fields.size());
-    std::vector<std::uint8_t> row_states(need.fields.size());
+    // Rows are parsed in parts on o_.threads threads (what they read is not written while
+    // they run: the account maps are complete after the snapshots) and merged in file
+    // order, where texts are interned, so the result equals a one-thread load.
+    struct part {
+      std::vector<pending> events;
+      std::vector<cell_value> vals;
+      std::vector<std::uint8_t> states;
+      std::vector<std::string_view> texts;  // per value: a text cell, or a null view
+      std::deque<std::string> copies;       // quoted cells, whose views end with their row
+      std::vector<quarantined_row> quarantine;
+      std::uint64_t rows = 0;
+      std::uint64_t outside = 0;
+      std::string last_date_text;
+      std::optional<day_number> last_date;
+    };
+    std::vector<part> parts(o_.threads);
     const day_number as_of = r_.data.as_of;
-    const table_result t = read_table(
-        *path, columns,
-        [&](const row& rw) {
-          ++r_.stats.rows;
-          const auto raw = raw_index_.find(trim(rw.cells[0]));
-          const auto it = raw != raw_index_.end() ? active_.find(raw->second) : active_.end();
-          const bool known = it != active_.end() || index_.contains(account_key(rw.cells[0]));
-          if (!known) {
-            // Events of accounts not evaluated tonight (no snapshot today) are simply not needed.
-            if (trim(rw.cells[0]).empty()) {
-              quarantine(file, rw.line, rw.positions[0], "the account id is empty", rw.raw);
-            } else {
-              ++r_.stats.outside_window;
-            }
-            return;
-          }
-          const auto day = date(trim(rw.cells[time_col]));
-          if (!day) {
-            quarantine(file, rw.line, rw.positions[time_col],
-                       "`" + std::string(trim(rw.cells[time_col])) + "` is not a date in the form YYYY-MM-DD", rw.raw);
-            return;
-          }
-          const std::int64_t offset = static_cast<std::int64_t>(as_of) - *day;
-          if (offset < 0 || offset > need.max_back) {
-            ++r_.stats.outside_window;
-            return;
-          }
-          for (std::size_t f = 0; f < need.fields.size(); ++f) {
-            const cell_read c = read_cell(rw.cells[f + 1], info.fields[need.fields[f]]);
-            if (!c.reason.empty()) return quarantine(file, rw.line, rw.positions[f + 1], c.reason, rw.raw);
-            row_states[f] = c.state;
-            row_vals[f] = c.value;
-            if (c.text.data() != nullptr) row_vals[f].i = r_.data.strings.intern(c.text);
-          }
-          const std::uint32_t account = it != active_.end() ? it->second : index_.at(account_key(rw.cells[0]));
-          events.push_back({account, *day, vals.size()});
-          vals.insert(vals.end(), row_vals.begin(), row_vals.end());
-          states.insert(states.end(), row_states.begin(), row_states.end());
+    const std::size_t nneed = need.fields.size();
+    auto parse = [&](unsigned k, const row& rw) {
+      part& pt = parts[k];
+      ++pt.rows;
+      auto reject = [&](std::uint32_t column, std::string reason) {
+        pt.quarantine.push_back({file, rw.line, column, std::move(reason), clip(rw.raw)});
+      };
+      const std::string_view id = trim(rw.cells[0]);
+      const auto raw = raw_index_.find(id);
+      const auto it = raw != raw_index_.end() ? active_.find(raw->second) : active_.end();
+      std::uint32_t account = 0;
+      if (it != active_.end()) {
+        account = it->second;
+      } else if (const auto known = index_.find(account_key(rw.cells[0])); known != index_.end()) {
+        account = known->second;
+      } else {
+        // Events of accounts not evaluated tonight (no snapshot today) are simply not needed.
+        if (id.empty()) reject(rw.positions[0], "the account id is empty");
+        else ++pt.outside;
+        return;
+      }
+      const std::string_view date_text = trim(rw.cells[time_col]);
+      if (date_text != pt.last_date_text) {
+        pt.last_date_text.assign(date_text);
+        pt.last_date = parse_date(date_text);
+      }
+      if (!pt.last_date) {
+        return reject(rw.positions[time_col], "`" + std::string(date_text) + "` is not a date in the form YYYY-MM-DD");
+      }
+      const std::int64_t offset = static_cast<std::int64_t>(as_of) - *pt.last_date;
+      if (offset < 0 || offset > need.max_back) {
+        ++pt.outside;
+        return;
+      }
+      const std::size_t first = pt.vals.size();
+      for (std::size_t f = 0; f < nneed; ++f) {
+        const cell_read c = read_cell(rw.cells[f + 1], info.fields[need.fields[f]]);
+        if (!c.reason.empty()) {
+          pt.vals.resize(first);
+          pt.states.resize(first);
+          pt.texts.resize(first);
+          return reject(rw.positions[f + 1], c.reason);
+        }
+        pt.vals.push_back(c.value);
+        pt.states.push_back(c.state);
+        std::string_view text;
+        if (c.text.data() != nullptr) {
+          const bool inside = c.text.data() >= rw.raw.data() && c.text.data() + c.text.size() <= rw.raw.data() + rw.raw.size();
+          text = inside ? c.text : std::string_view(pt.copies.emplace_back(c.text));
+        }
+        pt.texts.push_back(text);
+      }
+      pt.events.push_back({account, *pt.last_date, first});
+    };
+    auto merge = [&](unsigned k) {
+      part& pt = parts[k];
+      r_.stats.rows += pt.rows;
+      r_.stats.outside_window += pt.outside;
+      r_.stats.quarantined += pt.quarantine.size();
+      for (quarantined_row& q : pt.quarantine) r_.quarantine.push_back(std::move(q));
+      for (const pending& e : pt.events) {
+        events.push_back({e.account, e.day, vals.size()});
+        for (std::size_t f = 0; f < nneed; ++f) {
+          cell_value v = pt.vals[e.values + f];
+          const std::string_view text = pt.texts[e.values + f];
+          if (text.data() != nullptr) v.i = r_.data.strings.intern(text);
+          vals.push_back(v);
+          states.push_back(pt.states[e.values + f]);
+        }
+      }
+      pt.events.clear();
+      pt.vals.clear();
+      pt.states.clear();
+      pt.texts.clear();
+      pt.copies.clear();
+      pt.quarantine.clear();
+      pt.rows = pt.outside = 0;
+    };
+    const table_result t = read_table_sliced(
+        *path, columns, o_.threads, o_.block_bytes, parse,
+        [&](unsigned k, const row_problem& pr) {
+          ++parts[k].rows;
+          parts[k].quarantine.push_back({file, pr.line, 0, pr.reason, clip(pr.raw)});
         },
-        [&](const row_problem& pr) {
-          ++r_.stats.rows;
-          quarantine(file, pr.line, 0, pr.reason, pr.raw);
-        });
+        merge);
     if (!table_usable(file, t)) return false;
     // Group by account, oldest first; equal days keep file order.
     std::stable_sort(events.begin(), events.end(), [](const pending& x, const pending& y) {
