@@ -309,7 +309,7 @@ class loader {
     std::vector<std::string> columns{"account_id", "date"};
     for (const ir::field_need& need : m_.fields) columns.push_back(p_.schema.fields[need.field].column);
     words_ = static_cast<std::size_t>(m_.lookback / 64 + 1);
-    std::vector<slice> slices(o_.threads);
+    std::vector<slice> slices(2 * o_.threads);  // two sets: see read_table_sliced
     // Most rows are days whose fields no rule reads (or outside the window): only their id
     // and date are split; the id still counts for duplicates and for the account's history.
     runtime::row_probe probe;
@@ -403,7 +403,7 @@ class loader {
       std::string last_date_text;
       std::optional<day_number> last_date;
     };
-    std::vector<part> parts(o_.threads);
+    std::vector<part> parts(2 * o_.threads);  // two sets: see read_table_sliced
     const day_number as_of = r_.data.as_of;
     const std::size_t nneed = need.fields.size();
     auto parse = [&](unsigned k, const row& rw) {

@@ -326,6 +326,8 @@ table_result read_csv(std::string_view text, std::span<const std::string> column
   const csv_header h = read_header(text, columns, result);
   if (!result.missing.empty()) return result;
   slices = std::max(1u, slices);
+  std::thread merger;  // merges the previous block's parts
+  std::size_t block = 0;
   std::size_t pos = h.data_begin;
   std::uint64_t line = h.data_line;
   while (pos < text.size()) {
@@ -339,20 +341,31 @@ table_result read_csv(std::string_view text, std::span<const std::string> column
       cuts.push_back(cut);
     }
     cuts.push_back(block_end);
+    const unsigned first = (block % 2) * slices;  // this block's part numbers
     auto part = [&](unsigned k) {
+      const unsigned id = first + k;
       read_rows(
-          text, cuts[k], cuts[k + 1], lines[k], h, [&](const row& r) { on_row(k, r); },
-          [&](const row_problem& p) { on_problem(k, p); }, probe != nullptr ? probe->columns : 0,
-          [&](std::span<const std::string_view> cells) { return probe->wanted(k, cells); });
+          text, cuts[k], cuts[k + 1], lines[k], h, [&](const row& r) { on_row(id, r); },
+          [&](const row_problem& p) { on_problem(id, p); }, probe != nullptr ? probe->columns : 0,
+          [&](std::span<const std::string_view> cells) { return probe->wanted(id, cells); });
     };
     std::vector<std::thread> pool;
     for (unsigned k = 1; k < slices; ++k) pool.emplace_back(part, k);
     part(0);
     for (std::thread& t : pool) t.join();
-    for (unsigned k = 0; k < slices; ++k) merge(k);
+    // The previous block's merges must be done before this block's start; this block's then
+    // run while the next block is parsed into the other parts.
+    if (merger.joinable()) merger.join();
+    auto merge_block = [&merge, first, slices] {
+      for (unsigned k = 0; k < slices; ++k) merge(first + k);
+    };
+    if (slices == 1) merge_block();  // one thread means one thread
+    else merger = std::thread(merge_block);
     line = lines.back() + count_newlines(text, cuts[slices - 1], block_end);
     pos = block_end;
+    ++block;
   }
+  if (merger.joinable()) merger.join();
   return result;
 }
 

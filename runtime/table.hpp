@@ -51,9 +51,14 @@ table_result read_table(const std::filesystem::path& path, std::span<const std::
 // The same, on several threads: a CSV file is read in blocks of about `block_bytes`, each
 // cut at row boundaries into `slices` consecutive parts. Part k of a block goes to
 // `on_row(k, row)` / `on_problem(k, problem)` on its own thread, in file order within the
-// part; then `merge(k)` runs for k = 0, 1, ... on the calling thread, before the next
-// block. Cells that are not plain text in the file (quoted) live only until the next row,
-// so a part must copy what it keeps. JSON Lines is read as one part per file.
+// part; then `merge(k)` runs for each part of the block in order, on one more thread,
+// while the next block is parsed (with one slice: on the calling thread, before it). So that a block's parts can be merged while the next
+// block's are filled, parts are numbered 0 .. slices-1 in even blocks and slices ..
+// 2*slices-1 in odd ones: the caller keeps 2*slices parts. Merges run one at a time, in
+// file order, and the next block's merges start after them; the parsing callbacks must
+// not read what merges write. Cells that are not plain text in the file (quoted) live only
+// until the next row, so a part must copy what it keeps. JSON Lines is read as one part
+// (number 0) per file.
 table_result read_table_sliced(const std::filesystem::path& path, std::span<const std::string> columns,
                                unsigned slices, std::size_t block_bytes,
                                const std::function<void(unsigned, const row&)>& on_row,
