@@ -241,7 +241,13 @@ class renderer {
 }  // namespace
 
 std::string task_csv_row(std::string_view record) {
-  const json j = json::parse(record, nullptr, false);
+  using json = nlohmann::json;  // lookups only: no need to keep the keys' order
+  // The row needs the top-level strings and the texts: the facts and the rule, most of a
+  // record's values, are skipped while parsing rather than built and thrown away.
+  const json::parser_callback_t skip = [](int depth, json::parse_event_t event, json& parsed) {
+    return !(event == json::parse_event_t::key && depth == 1 && (parsed == "facts" || parsed == "rule"));
+  };
+  const json j = json::parse(record, skip, false);
   if (!j.is_object()) return {};
   auto str = [&](const json& v) { return v.is_string() ? v.get<std::string>() : std::string(); };
   const json& texts = j.contains("texts") ? j["texts"] : json::object();
