@@ -13,7 +13,8 @@
 // dynamic loader picks the version the CPU supports when the program starts. 64-bit
 // integer comparisons, the bulk of conditions, only vectorise with SSE4 and later.
 // Helpers the cloned loops call are always inlined, so that they are compiled twice too.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer, whose instrumented ifunc resolvers run before it starts.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define NUDGE_VECTOR_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
 #else
 #define NUDGE_VECTOR_CLONES
