@@ -450,26 +450,44 @@ void checker::lint_collisions() {
       continue;
     }
     std::vector<const view*> beaten_by;
+    std::vector<const view*> tied;  // same priority, a name that sorts first
     for (const view& other : plays) {
       if (&other == &loser || disjoint(loser.audience, other.audience) || !wins(other, loser)) continue;
-      if (other.priority != loser.priority) {
-        beaten_by.push_back(&other);
-        continue;
+      (other.priority != loser.priority ? beaten_by : tied).push_back(&other);
+    }
+    const auto by_rank = [&](const view* a, const view* b) { return wins(*a, *b); };
+    // One diagnostic per play, naming at most a few others: a rule set of hundreds of plays
+    // at one priority would otherwise get a warning per pair (tens of thousands).
+    constexpr std::size_t named = 3;
+    const auto names = [&](const std::vector<const view*>& vs, bool with_priority) {
+      const std::size_t shown = std::min(vs.size(), named);
+      std::string list;
+      for (std::size_t k = 0; k < shown; ++k) {
+        list += k == 0 ? "" : k + 1 == shown && vs.size() == shown ? " and " : ", ";
+        list += quoted(vs[k]->info->name);
+        if (with_priority) list += " (priority " + std::to_string(vs[k]->priority) + ")";
       }
-      auto& d = sink_.report(diag::W5006, loser.decl->name.where,
-                             "plays `" + other.info->name + "` and `" + loser.info->name +
-                                 "` can fire for one account on one night with the same priority " +
-                                 std::to_string(loser.priority) + ": `" + other.info->name +
-                                 "` wins only because its name sorts first");
-      d.notes.push_back({other.decl->name.where, "`" + other.info->name + "` is here"});
+      if (vs.size() > shown) list += " and " + std::to_string(vs.size() - shown) + " more";
+      return list;
+    };
+    if (!tied.empty()) {
+      std::sort(tied.begin(), tied.end(), by_rank);
+      const view& first = *tied.front();
+      const std::string message =
+          tied.size() == 1
+              ? "plays `" + first.info->name + "` and `" + loser.info->name +
+                    "` can fire for one account on one night with the same priority " + std::to_string(loser.priority) +
+                    ": `" + first.info->name + "` wins only because its name sorts first"
+              : "play `" + loser.info->name + "` can fire for one account on one night with " + names(tied, false) +
+                    ", all with priority " + std::to_string(loser.priority) +
+                    ": each of them wins only because its name sorts first";
+      auto& d = sink_.report(diag::W5006, loser.decl->name.where, message);
+      d.notes.push_back({first.decl->name.where, "`" + first.info->name + "` is here"});
       d.help = "give the play that should win a higher priority";
     }
     if (beaten_by.empty()) continue;
-    std::sort(beaten_by.begin(), beaten_by.end(), [&](const view* a, const view* b) { return wins(*a, *b); });
-    std::string list;
-    for (const view* b : beaten_by) {
-      list += (list.empty() ? "" : ", ") + quoted(b->info->name) + " (priority " + std::to_string(b->priority) + ")";
-    }
+    std::sort(beaten_by.begin(), beaten_by.end(), by_rank);
+    const std::string list = names(beaten_by, true);
     auto& d = sink_.report(diag::N5008, loser.decl->name.where,
                            "play `" + loser.info->name + "` (priority " + std::to_string(loser.priority) +
                                ") loses arbitration when it fires for an account on the same night as " + list +

@@ -95,3 +95,26 @@ TEST_CASE("optional: present() proves a value present on the right of `and`", "[
   CHECK(outcome("not present(renewal_date) or days_until(renewal_date) > 30") == "bool");
   CHECK(outcome("days_until(renewal_date) == 30 and present(renewal_date)") == "E3007");
 }
+
+TEST_CASE("lints: plays at one priority get one W5006 each, not one per pair", "[typecheck][lints]") {
+  // 60 plays on 60 signals, all at priority 50, all able to meet.
+  std::string text = std::string(schema) + "policy { locales ru cap 1 per account per 7d }\n";
+  const int n = 60;
+  for (int i = 0; i < n; ++i) {
+    const std::string k = std::to_string(100 + i);
+    text += "signal s" + k + " { let g = pct_change(mrr, 30d) when g > 10% }\n";
+    text += "play p" + k + " on s" + k + " { channel email priority 50 why_now ru \"{g}\" offer ru \"o\" next_step ru \"n\" }\n";
+  }
+  diagnostic_sink sink;
+  const compiler::rule_set rules = compiler::from_text("t.rule", text, sink);
+  compiler::check(rules, sink);
+  std::size_t ties = 0;
+  for (const diagnostic& d : sink.all()) {
+    if (d.kind == diag::W5006) {
+      ++ties;
+      CHECK(d.message.size() < 300);
+    }
+  }
+  CHECK(sink.error_count() == 0);
+  CHECK(ties == n - 1);  // every play but the first by name; 1,770 with one per pair
+}
