@@ -140,7 +140,9 @@ std::size_t engine_fired(const compiled& c, runtime::dataset& d, std::vector<std
   const runtime::bound_rules bound = runtime::bind(c.lowered, d);
   runtime::evaluator ev(c.lowered, d, bound);
   std::size_t fired = 0;
-  const std::size_t batch = std::getenv("NUDGE_BENCH_BATCH") != nullptr ? std::stoul(std::getenv("NUDGE_BENCH_BATCH")) : 1024;
+  // The night's batch, unless NUDGE_BENCH_BATCH says otherwise (to measure other sizes).
+  const std::size_t batch = std::getenv("NUDGE_BENCH_BATCH") != nullptr ? std::stoul(std::getenv("NUDGE_BENCH_BATCH"))
+                                                                        : runtime::night_options{}.batch;
   for (std::size_t b = 0; b < d.accounts(); b += batch) {
     const std::size_t e = std::min(d.accounts(), b + batch);
     ev.run(b, e);
