@@ -111,6 +111,7 @@ int run_with_policy(const run_options& o, const compiled_rules& rules, runtime::
   jo.force = o.force;
   jo.busy_timeout_ms = static_cast<int>(o.wait * 1000);
   jo.night = std::move(options);
+  jo.night.task_rows = csv != nullptr;
   try {
     r = runtime::run_job(rules.checked.loaded.rules, rules.checked.checked, rules.lowered, data, jo);
   } catch (const runtime::ledger_error& e) {
@@ -129,7 +130,11 @@ int run_with_policy(const run_options& o, const compiled_rules& rules, runtime::
       runtime::test_kill_point("outbox");
     }
     *out << runtime::outbox_line(d) << '\n';
-    if (csv != nullptr && d.what == runtime::status::sent) *csv << runtime::task_csv_row(runtime::full_record(d));
+    if (csv != nullptr && d.what == runtime::status::sent) {
+      // Tonight's actions come with their row; those read back from the ledger are parsed.
+      if (!d.task_row.empty()) *csv << d.task_row;
+      else *csv << runtime::task_csv_row(runtime::full_record(d));
+    }
   }
   if (!commit_out() || !commit_csv()) {
     std::cerr << "nudge: error: cannot write the outbox; the night is in the ledger, run again to write it\n";

@@ -53,6 +53,7 @@ struct decision {
   // would otherwise copy 1.5 GB of records into fresh memory.
   std::string record;
   std::string_view rendered;
+  std::string_view task_row;  // tonight's: its task CSV row, when the run writes the CSV
 };
 
 // A touch that counts against caps: sent, or held out (a control account's shadow touch).

@@ -17,17 +17,9 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::string csv_cell(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 struct shard {
   std::string scratch;  // the record being written
+  std::string row;      // its task CSV row
   text_arena texts;     // the candidates' records
   std::string jsonl;
   std::string csv;
@@ -143,6 +135,12 @@ class renderer {
     append_json_field(j, "rules_hash", o_.rules_hash);
     j += '}';
     ++out.counts.actions;
+    std::string& row = out.row;
+    if (!out.collect || o_.task_rows) {
+      row.clear();
+      append_task_csv_row(row, {account, night, channel, msg.priority, signal_text, why_now, offer, next_step,
+                                msg.offer_id, play.name, step != nullptr ? std::string_view(step->name) : "", loc});
+    }
     if (out.collect) {
       candidate c;
       c.account = static_cast<std::uint32_t>(ev.first() + k);
@@ -153,15 +151,13 @@ class renderer {
       c.offer_id = msg.offer_id;
       policy_facts(ev, k, c);
       c.record = out.texts.add(j);
+      if (o_.task_rows) c.task_row = out.texts.add(row);
       out.candidates.push_back(std::move(c));
       return;
     }
     out.jsonl += j;
     out.jsonl += '\n';
-    out.csv += csv_cell(account) + ',' + csv_cell(night) + ',' + csv_cell(channel) + ',' + std::to_string(msg.priority) +
-               ',' + csv_cell(signal_text) + ',' + csv_cell(why_now + "\n" + offer + "\n" + next_step) + ',' +
-               csv_cell(msg.offer_id) + ',' + csv_cell(play.name) + ',' + csv_cell(step != nullptr ? step->name : "") +
-               ',' + csv_cell(loc) + '\n';
+    out.csv += row;
   }
 
   // The account's facts the policy decides on: its CSM, whether an approval condition
@@ -249,15 +245,61 @@ std::string task_csv_row(std::string_view record) {
   };
   const json j = json::parse(record, skip, false);
   if (!j.is_object()) return {};
-  auto str = [&](const json& v) { return v.is_string() ? v.get<std::string>() : std::string(); };
-  const json& texts = j.contains("texts") ? j["texts"] : json::object();
-  auto text = [&](const char* k) { return texts.contains(k) ? str(texts[k]) : std::string(); };
-  return csv_cell(str(j.value("account", json()))) + ',' + csv_cell(str(j.value("night", json()))) + ',' +
-         csv_cell(str(j.value("channel", json()))) + ',' +
-         std::to_string(j.value("priority", json(0)).is_number_integer() ? j["priority"].get<std::int64_t>() : 0) + ',' +
-         csv_cell(text("signal")) + ',' + csv_cell(text("why_now") + "\n" + text("offer") + "\n" + text("next_step")) +
-         ',' + csv_cell(str(j.value("offer_id", json()))) + ',' + csv_cell(str(j.value("play", json()))) + ',' +
-         csv_cell(str(j.value("step", json()))) + ',' + csv_cell(str(j.value("locale", json()))) + '\n';
+  static const json none;
+  auto str = [](const json& object, const char* key) -> std::string_view {
+    const auto it = object.find(key);
+    return it != object.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>()) : "";
+  };
+  const auto texts_at = j.find("texts");
+  const json& texts = texts_at != j.end() && texts_at->is_object() ? *texts_at : none;
+  auto text = [&](const char* key) { return texts.is_object() ? str(texts, key) : std::string_view(); };
+  const auto priority = j.find("priority");
+  std::string out;
+  append_task_csv_row(out, {str(j, "account"), str(j, "night"), str(j, "channel"),
+                            priority != j.end() && priority->is_number_integer() ? priority->get<std::int64_t>() : 0,
+                            text("signal"), text("why_now"), text("offer"), text("next_step"), str(j, "offer_id"),
+                            str(j, "play"), str(j, "step"), str(j, "locale")});
+  return out;
+}
+
+void append_task_csv_row(std::string& out, const task_fields& f) {
+  const auto escaped = [&out](std::string_view s) {
+    for (const char c : s) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+  };
+  const auto cell = [&](std::string_view s) {
+    out += '"';
+    escaped(s);
+    out += '"';
+  };
+  cell(f.account);
+  out += ',';
+  cell(f.night);
+  out += ',';
+  cell(f.channel);
+  out += ',';
+  out += std::to_string(f.priority);
+  out += ',';
+  cell(f.subject);
+  out += ',';
+  out += '"';  // the description: the message's three parts, one per line
+  escaped(f.why_now);
+  out += '\n';
+  escaped(f.offer);
+  out += '\n';
+  escaped(f.next_step);
+  out += '"';
+  out += ',';
+  cell(f.offer_id);
+  out += ',';
+  cell(f.play);
+  out += ',';
+  cell(f.step);
+  out += ',';
+  cell(f.locale);
+  out += '\n';
 }
 
 std::string task_csv_header() {

@@ -25,6 +25,9 @@ struct night_options {
   // register's batch (32 KB) stays in L2 (docs/performance.md).
   std::size_t batch = 4096;
   std::string rules_hash;
+  // With a policy: also render each candidate's task CSV row (candidate::task_row), for a
+  // run that writes the CSV, so that sent actions need not have their record parsed again.
+  bool task_rows = false;
   // Called now and then with the share of accounts done, for a progress bar.
   std::function<void(double)> progress;
 };
@@ -54,7 +57,16 @@ night_summary run_night(const compiler::rule_set& rules, const compiler::program
                         dataset& data, const night_options& options, std::ostream* jsonl, std::ostream* csv,
                         night_candidates* collect = nullptr);
 
-// One CSV row of the task export from an outbox record (JSON).
+// One row of the task export (docs/data.md): the columns of task_csv_header().
+struct task_fields {
+  std::string_view account, night, channel;
+  std::int64_t priority = 0;
+  std::string_view subject, why_now, offer, next_step, offer_id, play, step, locale;
+};
+void append_task_csv_row(std::string& out, const task_fields& f);
+
+// One CSV row of the task export from an outbox record (JSON): for records read back from
+// the ledger (replays, released approvals).
 std::string task_csv_row(std::string_view record);
 
 // The CSV header of the task export.

@@ -129,6 +129,7 @@ class night_policy {
     d.csm = c.csm;
     d.rules_hash = o_.rules_hash;
     d.rendered = c.record;
+    d.task_row = c.task_row;
     return d;
   }
 

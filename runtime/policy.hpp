@@ -29,6 +29,7 @@ struct candidate {
   bool approval = false;       // an approval condition holds
   std::uint64_t quiet = 0;     // bit q: the account is in quiet period q
   std::string_view record;     // the outbox record (JSON object) without the decision fields
+  std::string_view task_row;   // its task CSV row, when the run writes one (night_options::task_rows)
 };
 
 struct policy_options {
