@@ -382,6 +382,14 @@ void checker::check_policy() {
     }
   }
 
+  // The runtime keeps an account's quiet periods as one 64-bit set per candidate.
+  constexpr std::size_t max_quiets = 64;
+  if (pol.quiets.size() > max_quiets) {
+    auto& d = sink_.report(diag::E4009, pol.quiets[max_quiets].where,
+                           "a policy can have at most " + std::to_string(max_quiets) + " `quiet` lines; this is the " +
+                               std::to_string(max_quiets + 1) + "th of " + std::to_string(pol.quiets.size()));
+    d.help = "a `quiet` line can cover many accounts with its `when`: merge lines that share a date field";
+  }
   for (const ast::quiet_decl& q : pol.quiets) {
     if (q.days.value <= 0) {
       sink_.report(diag::E4008, q.days.where, "a quiet period must last at least one day");
