@@ -54,6 +54,9 @@ struct event_table {
 struct dataset {
   day_number as_of = 0;
   std::vector<std::string> account_ids;  // as first seen in the data, trimmed; sorted by key
+  // Each account's key (runtime::account_key), parallel to account_ids: filled by the
+  // loader; empty in datasets built otherwise (benchmarks), where users compute it.
+  std::vector<std::string> account_keys;
   string_pool strings;
   std::vector<field_slots> fields;       // parallel to ir::module::fields
   std::vector<event_table> streams;      // parallel to ir::module::streams

@@ -346,7 +346,12 @@ class loader {
     }
     r_.stats.accounts_inactive = ids_.size() - order.size();
     std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) { return keys_[x] < keys_[y]; });
-    for (const std::uint32_t a : order) r_.data.account_ids.push_back(ids_[a]);
+    r_.data.account_ids.reserve(order.size());
+    r_.data.account_keys.reserve(order.size());
+    for (const std::uint32_t a : order) {
+      r_.data.account_ids.push_back(ids_[a]);
+      r_.data.account_keys.push_back(keys_[a]);
+    }
     for (field_slots& f : r_.data.fields) {
       for (slot_column& c : f.columns) {
         slot_column sorted;

@@ -64,9 +64,12 @@ job_result run_job(const compiler::rule_set& rules, const compiler::program& che
     night_candidates tonight;
     r.summary = run_night(rules, checked, m, data, o.night, nullptr, nullptr, &tonight);
     const auto decided = std::chrono::steady_clock::now();
-    std::vector<std::string> keys;
-    keys.reserve(data.accounts());
-    for (const std::string& id : data.account_ids) keys.push_back(account_key(id));
+    std::vector<std::string> computed;  // for a dataset the loader did not build
+    if (data.account_keys.size() != data.accounts()) {
+      computed.reserve(data.accounts());
+      for (const std::string& id : data.account_ids) computed.push_back(account_key(id));
+    }
+    const std::vector<std::string>& keys = computed.empty() ? data.account_keys : computed;
     const history past = l.load_history(history_start(m.policy, night), night);
     const holdout_state holdout = m.policy.holdout.empty() ? holdout_state{} : l.load_holdout(m.policy.holdout.front().salt);
     policy_options po;
