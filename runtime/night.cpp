@@ -169,7 +169,7 @@ class renderer {
       if (v.state == ir::present) c.csm = data_.strings.at(static_cast<std::uint32_t>(v.i));
     }
     for (const ir::approval_code& a : pol.approvals) {
-      if (a.when == ir::none || ev.holds(a.when, k)) c.approval = true;
+      if (a.when == ir::none || ev.holds(a.when, k)) c.approval_days = std::max(c.approval_days, a.expires_days);
     }
     for (std::size_t q = 0; q < pol.quiets.size() && q < 64; ++q) {
       const ir::quiet_code& quiet = pol.quiets[q];

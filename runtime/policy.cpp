@@ -287,12 +287,10 @@ class night_policy {
       d.what = status::would_send;
       d.reason = "pilot";
       d.detail = "not on the pilot list";
-    } else if (win.approval) {
+    } else if (win.approval_days > 0) {
       d.what = status::held;
       d.reason = "approval";
-      std::int64_t days = 0;
-      for (const ir::approval_code& a : m_.policy.approvals) days = std::max(days, a.expires_days);
-      d.expires = o_.night + static_cast<day_number>(days);
+      d.expires = o_.night + static_cast<day_number>(win.approval_days);
       d.detail = "waits for the CSM's approval until " + iso_date(*d.expires);
     } else {
       d.what = status::sent;

@@ -26,7 +26,9 @@ struct candidate {
   std::string offer_id;
   // The account's policy facts tonight (the same for each of its candidates).
   std::string_view csm;
-  bool approval = false;       // an approval condition holds
+  // Days a held action waits for its CSM: the longest `expires` of the approval rules whose
+  // condition holds for the account; 0 when none does (no approval needed).
+  std::int64_t approval_days = 0;
   std::uint64_t quiet = 0;     // bit q: the account is in quiet period q
   std::string_view record;     // the outbox record (JSON object) without the decision fields
   std::string_view task_row;   // its task CSV row, when the run writes one (night_options::task_rows)

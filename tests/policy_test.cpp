@@ -508,3 +508,20 @@ TEST_CASE("policy: a control account's shadow task does not use up its CSM's cap
   CHECK(summary(f.night("2026-03-03", {{.account = treated, .csm = "ann", .a = 1}})) ==
         strings{treated + "/task: sent"});
 }
+
+TEST_CASE("policy: a held action waits as long as the approval lines that hold for it say", "[policy][approval]") {
+  // Enterprise accounts wait 2 days; large ones 9. A small enterprise account gets 2, not
+  // the longest of all the policy's lines.
+  ledger_fixture f(play("mail", "sa", "channel email") +
+                   "policy { locales en  cap 1 per account per 7d\n"
+                   "  approval by csm when tier == enterprise expires 2d\n"
+                   "  approval by csm when mrr > 500000 KZT expires 9d }");
+  const auto r = f.night("2026-03-01", {{.account = "small", .tier = "enterprise", .a = 1},
+                                        {.account = "large", .tier = "enterprise", .a = 1, .mrr = "900000"},
+                                        {.account = "big_smb", .a = 1, .mrr = "900000"},
+                                        {.account = "plain", .a = 1}});
+  std::map<std::string, std::string> expires;
+  for (const runtime::decision& d : r.decisions) expires[d.account] = d.expires ? runtime::iso_date(*d.expires) : "-";
+  CHECK(expires == std::map<std::string, std::string>{
+                       {"small", "2026-03-03"}, {"large", "2026-03-10"}, {"big_smb", "2026-03-10"}, {"plain", "-"}});
+}
