@@ -13,6 +13,7 @@
 
 #include "compiler/check.hpp"
 #include "compiler/lower.hpp"
+#include "runtime/cells.hpp"
 #include "runtime/eval.hpp"
 #include "runtime/load.hpp"
 #include "runtime/night.hpp"
@@ -49,6 +50,15 @@ struct compiled {
   }
 };
 
+// The shipped example rule set, file by file.
+std::vector<std::pair<std::string, std::string>> example_files() {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const char* f : {"schema.rule", "signals.rule", "plays.rule", "policy.rule"}) {
+    files.emplace_back(f, read(std::string(NUDGE_SOURCE_DIR "/rules-examples/") + f));
+  }
+  return files;
+}
+
 // SplitMix64, for data that is the same on every run.
 struct rng {
   std::uint64_t s;
@@ -66,7 +76,10 @@ runtime::dataset make_data(const compiled& c, std::size_t n) {
   rng r{42};
   runtime::dataset d;
   d.as_of = 20'000;
-  for (std::size_t a = 0; a < n; ++a) d.account_ids.push_back("acc-" + std::to_string(a));
+  for (std::size_t a = 0; a < n; ++a) {
+    d.account_ids.push_back("acc-" + std::to_string(a));
+    d.account_keys.push_back(runtime::account_key(d.account_ids.back()));
+  }
   for (const ir::field_need& need : c.lowered.fields) {
     const compiler::field_info& f = c.checked.schema.fields[need.field];
     runtime::field_slots slots;
@@ -168,10 +181,7 @@ const runtime::slot_column& column(const runtime::dataset& d, const compiler::pr
 // ---- the five example signals, by hand --------------------------------------------------------
 
 struct example_bench {
-  compiled rules{{{"schema.rule", read(NUDGE_SOURCE_DIR "/rules-examples/schema.rule")},
-                  {"signals.rule", read(NUDGE_SOURCE_DIR "/rules-examples/signals.rule")},
-                  {"plays.rule", read(NUDGE_SOURCE_DIR "/rules-examples/plays.rule")},
-                  {"policy.rule", read(NUDGE_SOURCE_DIR "/rules-examples/policy.rule")}}};
+  compiled rules{example_files()};
   runtime::dataset data = make_data(rules, accounts());
 };
 
@@ -354,13 +364,6 @@ struct night_bench {
   compiled rules{example_files()};
   runtime::dataset data;
   std::size_t n = 0;
-
-  static std::vector<std::pair<std::string, std::string>> example_files() {
-    std::vector<std::pair<std::string, std::string>> files;
-    for (const char* f : {"schema.rule", "signals.rule", "plays.rule", "policy.rule"})
-      files.emplace_back(f, read(std::string(NUDGE_SOURCE_DIR "/rules-examples/") + f));
-    return files;
-  }
 
   std::filesystem::path dir;
   runtime::day_number last = *runtime::parse_date("2026-12-03");

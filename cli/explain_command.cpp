@@ -1,12 +1,11 @@
 // `nudge explain`: for one account and night, every signal and play with the reasons, and
 // with --ledger what the contact policy decided about it.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "cli/rules_input.hpp"
-#include <filesystem>
-
 #include "compiler/program.hpp"
 #include "runtime/cells.hpp"
 #include "runtime/explain.hpp"

@@ -130,11 +130,7 @@ int run_with_policy(const run_options& o, const compiled_rules& rules, runtime::
       runtime::test_kill_point("outbox");
     }
     *out << runtime::outbox_line(d) << '\n';
-    if (csv != nullptr && d.what == runtime::status::sent) {
-      // Tonight's actions come with their row; those read back from the ledger are parsed.
-      if (!d.task_row.empty()) *csv << d.task_row;
-      else *csv << runtime::task_csv_row(runtime::full_record(d));
-    }
+    if (csv != nullptr && d.what == runtime::status::sent) *csv << runtime::task_csv_row(d);
   }
   if (!commit_out() || !commit_csv()) {
     std::cerr << "nudge: error: cannot write the outbox; the night is in the ledger, run again to write it\n";

@@ -54,8 +54,8 @@ struct event_table {
 struct dataset {
   day_number as_of = 0;
   std::vector<std::string> account_ids;  // as first seen in the data, trimmed; sorted by key
-  // Each account's key (runtime::account_key), parallel to account_ids: filled by the
-  // loader; empty in datasets built otherwise (benchmarks), where users compute it.
+  // Each account's key (runtime::account_key), parallel to account_ids and so sorted: the
+  // policy and explain look accounts up by it. Whoever builds a dataset fills both.
   std::vector<std::string> account_keys;
   string_pool strings;
   std::vector<field_slots> fields;       // parallel to ir::module::fields

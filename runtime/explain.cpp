@@ -193,15 +193,9 @@ class explainer {
 std::optional<std::size_t> find_account(const dataset& data, std::string_view id) {
   // Accounts are sorted by key (load.cpp), so a binary search finds one among millions.
   const std::string key = account_key(id);
-  if (data.account_keys.size() == data.accounts()) {
-    const auto it = std::lower_bound(data.account_keys.begin(), data.account_keys.end(), key);
-    if (it == data.account_keys.end() || *it != key) return std::nullopt;
-    return static_cast<std::size_t>(it - data.account_keys.begin());
-  }
-  const auto it = std::partition_point(data.account_ids.begin(), data.account_ids.end(),
-                                       [&](const std::string& a) { return account_key(a) < key; });
-  if (it == data.account_ids.end() || account_key(*it) != key) return std::nullopt;
-  return static_cast<std::size_t>(it - data.account_ids.begin());
+  const auto it = std::lower_bound(data.account_keys.begin(), data.account_keys.end(), key);
+  if (it == data.account_keys.end() || *it != key) return std::nullopt;
+  return static_cast<std::size_t>(it - data.account_keys.begin());
 }
 
 std::string explain_account(const compiler::rule_set& rules, const compiler::program& checked, const ir::module& m,

@@ -163,18 +163,57 @@ class loader {
     raw_index_.emplace(std::string_view(raw_text_.back()), a);
   }
 
-  // Dates repeat on every row of a day: parse each distinct text once.
-  std::optional<day_number> date(std::string_view text) {
-    if (text == last_date_text_) return last_date_;
-    last_date_text_.assign(text);
-    last_date_ = parse_date(text);
-    return last_date_;
-  }
+  // What one part of a block of a file yields, parsed on its own thread and then merged in
+  // file order (docs/architecture.md): the kept rows' cell values, the rows to quarantine
+  // and the counts. The export's parts (`slice`) and the event files' (`event_part`) add
+  // their rows.
+  struct part_cells {
+    std::vector<cell_value> values;        // per kept row, one per field it reads
+    std::vector<std::uint8_t> states;
+    std::vector<std::string_view> texts;   // per value: a text cell, or a null view
+    std::deque<std::string> copies;        // quoted cells, whose views end with their row
+    std::vector<quarantined_row> quarantine;
+    std::uint64_t rows_read = 0;
+    std::uint64_t outside_window = 0;
+    std::string last_date_text;
+    std::optional<day_number> last_date;
 
-  // What one part of a block of the accounts file yields, parsed on its own thread and
-  // then merged in file order (docs/architecture.md): the rows in the window with their
-  // values, and the rows to quarantine.
-  struct slice {
+    // Dates repeat on every row of a day: each distinct text is parsed once.
+    const std::optional<day_number>& date(std::string_view text) {
+      if (text != last_date_text) {
+        last_date_text.assign(text);
+        last_date = parse_date(text);
+      }
+      return last_date;
+    }
+    // A view that outlives the row: cells inside the row's text point into the mapped file,
+    // which stays until the block is merged; unquoted copies of quoted cells do not.
+    std::string_view keep(std::string_view cell, std::string_view raw) {
+      if (cell.data() >= raw.data() && cell.data() + cell.size() <= raw.data() + raw.size()) return cell;
+      return copies.emplace_back(cell);
+    }
+    void add(const cell_read& c, std::string_view raw) {
+      values.push_back(c.value);
+      states.push_back(c.state);
+      texts.push_back(c.text.data() != nullptr ? keep(c.text, raw) : std::string_view());
+    }
+    // Drops the values of a row that turned out unusable after its first `first` ones.
+    void drop_from(std::size_t first) {
+      values.resize(first);
+      states.resize(first);
+      texts.resize(first);
+    }
+    void clear_cells() {
+      values.clear();
+      states.clear();
+      texts.clear();
+      copies.clear();
+      quarantine.clear();
+      rows_read = outside_window = 0;
+    }
+  };
+
+  struct slice : part_cells {
     struct parsed_row {
       std::uint64_t line;
       std::string_view id;
@@ -185,31 +224,9 @@ class loader {
       std::size_t values;    // index of its first value; one per field read at `offset`
     };
     std::vector<parsed_row> rows;
-    std::vector<cell_value> values;       // per row, one per field read at its day offset
-    std::vector<std::uint8_t> states;
-    std::vector<std::string_view> text_values;  // per value of a text field (else a null view)
-    std::deque<std::string> texts;  // copies of quoted cells, whose views do not outlive the row
-    std::vector<quarantined_row> quarantine;
-    std::uint64_t rows_read = 0;
-    std::uint64_t outside_window = 0;
-    std::string last_date_text;
-    std::optional<day_number> last_date;
-
-    // A view that outlives the row: cells inside the row's text point into the mapped file,
-    // which stays until the block is merged; unquoted copies of quoted cells do not.
-    std::string_view keep(std::string_view cell, std::string_view raw) {
-      if (cell.data() >= raw.data() && cell.data() + cell.size() <= raw.data() + raw.size()) return cell;
-      texts.emplace_back(cell);
-      return texts.back();
-    }
     void clear() {
       rows.clear();
-      values.clear();
-      states.clear();
-      text_values.clear();
-      texts.clear();
-      quarantine.clear();
-      rows_read = outside_window = 0;
+      clear_cells();
     }
   };
 
@@ -223,14 +240,11 @@ class loader {
     const std::string_view id = trim(rw.cells[0]);
     if (id.empty()) return reject(rw.positions[0], "the account id is empty");
     const std::string_view date_text = trim(rw.cells[1]);
-    if (date_text != sl.last_date_text) {
-      sl.last_date_text.assign(date_text);
-      sl.last_date = parse_date(date_text);
-    }
-    if (!sl.last_date) {
+    const std::optional<day_number>& day = sl.date(date_text);
+    if (!day) {
       return reject(rw.positions[1], "`" + std::string(date_text) + "` is not a date in the form YYYY-MM-DD");
     }
-    const std::int64_t offset = static_cast<std::int64_t>(r_.data.as_of) - *sl.last_date;
+    const std::int64_t offset = static_cast<std::int64_t>(r_.data.as_of) - *day;
     if (offset < 0 || offset > m_.lookback) {
       ++sl.outside_window;
       return;
@@ -243,17 +257,12 @@ class loader {
       if (slot_at_[f][static_cast<std::size_t>(offset)] < 0) continue;
       const cell_read c = read_cell(rw.cells[f + 2], p_.schema.fields[slots.field]);
       if (!c.reason.empty()) {
-        sl.values.resize(first);
-        sl.states.resize(first);
-        sl.text_values.resize(first);
+        sl.drop_from(first);
         return reject(rw.positions[f + 2], c.reason);
       }
-      sl.values.push_back(c.value);
-      sl.states.push_back(c.state);
-      // The mapped file's views live until the block is merged; quoted cells are copies.
-      sl.text_values.push_back(c.text.data() != nullptr ? sl.keep(c.text, rw.raw) : std::string_view());
+      sl.add(c, rw.raw);
     }
-    sl.rows.push_back({rw.line, sl.keep(id, rw.raw), rw.raw, rw.positions[0], *sl.last_date,
+    sl.rows.push_back({rw.line, sl.keep(id, rw.raw), rw.raw, rw.positions[0], *day,
                        static_cast<std::int32_t>(offset), first});
   }
 
@@ -281,8 +290,8 @@ class loader {
         if (s < 0) continue;
         slot_column& col = slots.columns[static_cast<std::size_t>(s)];
         col.state[a] = sl.states[v];
-        if (sl.text_values[v].data() != nullptr) {
-          col.i[a] = r_.data.strings.intern(sl.text_values[v]);
+        if (sl.texts[v].data() != nullptr) {
+          col.i[a] = r_.data.strings.intern(sl.texts[v]);
         } else if (slots.rep == ir::rep::i64) {
           col.i[a] = sl.values[v].i;
         } else {
@@ -315,14 +324,9 @@ class loader {
     runtime::row_probe probe;
     probe.columns = 2;
     probe.wanted = [&](unsigned k, std::span<const std::string_view> cells) {
-      slice& sl = slices[k];
-      const std::string_view date_text = trim(cells[1]);
-      if (date_text != sl.last_date_text) {
-        sl.last_date_text.assign(date_text);
-        sl.last_date = parse_date(date_text);
-      }
-      if (!sl.last_date) return true;  // the whole row goes to quarantine
-      const std::int64_t offset = static_cast<std::int64_t>(r_.data.as_of) - *sl.last_date;
+      const std::optional<day_number>& day = slices[k].date(trim(cells[1]));
+      if (!day) return true;  // the whole row goes to quarantine
+      const std::int64_t offset = static_cast<std::int64_t>(r_.data.as_of) - *day;
       return offset >= 0 && offset <= m_.lookback && offset_read_[static_cast<std::size_t>(offset)];
     };
     const table_result t = read_table_sliced(
@@ -396,24 +400,15 @@ class loader {
     // Rows are parsed in parts on o_.threads threads (what they read is not written while
     // they run: the account maps are complete after the snapshots) and merged in file
     // order, where texts are interned, so the result equals a one-thread load.
-    struct part {
+    struct event_part : part_cells {
       std::vector<pending> events;
-      std::vector<cell_value> vals;
-      std::vector<std::uint8_t> states;
-      std::vector<std::string_view> texts;  // per value: a text cell, or a null view
-      std::deque<std::string> copies;       // quoted cells, whose views end with their row
-      std::vector<quarantined_row> quarantine;
-      std::uint64_t rows = 0;
-      std::uint64_t outside = 0;
-      std::string last_date_text;
-      std::optional<day_number> last_date;
     };
-    std::vector<part> parts(2 * o_.threads);  // two sets: see read_table_sliced
+    std::vector<event_part> parts(2 * o_.threads);  // two sets: see read_table_sliced
     const day_number as_of = r_.data.as_of;
     const std::size_t nneed = need.fields.size();
     auto parse = [&](unsigned k, const row& rw) {
-      part& pt = parts[k];
-      ++pt.rows;
+      event_part& pt = parts[k];
+      ++pt.rows_read;
       auto reject = [&](std::uint32_t column, std::string reason) {
         pt.quarantine.push_back({file, rw.line, column, std::move(reason), clip(rw.raw)});
       };
@@ -428,52 +423,40 @@ class loader {
       } else {
         // Events of accounts not evaluated tonight (no snapshot today) are simply not needed.
         if (id.empty()) reject(rw.positions[0], "the account id is empty");
-        else ++pt.outside;
+        else ++pt.outside_window;
         return;
       }
       const std::string_view date_text = trim(rw.cells[time_col]);
-      if (date_text != pt.last_date_text) {
-        pt.last_date_text.assign(date_text);
-        pt.last_date = parse_date(date_text);
-      }
-      if (!pt.last_date) {
+      const std::optional<day_number>& day = pt.date(date_text);
+      if (!day) {
         return reject(rw.positions[time_col], "`" + std::string(date_text) + "` is not a date in the form YYYY-MM-DD");
       }
-      const std::int64_t offset = static_cast<std::int64_t>(as_of) - *pt.last_date;
+      const std::int64_t offset = static_cast<std::int64_t>(as_of) - *day;
       if (offset < 0 || offset > need.max_back) {
-        ++pt.outside;
+        ++pt.outside_window;
         return;
       }
-      const std::size_t first = pt.vals.size();
+      const std::size_t first = pt.values.size();
       for (std::size_t f = 0; f < nneed; ++f) {
         const cell_read c = read_cell(rw.cells[f + 1], info.fields[need.fields[f]]);
         if (!c.reason.empty()) {
-          pt.vals.resize(first);
-          pt.states.resize(first);
-          pt.texts.resize(first);
+          pt.drop_from(first);
           return reject(rw.positions[f + 1], c.reason);
         }
-        pt.vals.push_back(c.value);
-        pt.states.push_back(c.state);
-        std::string_view text;
-        if (c.text.data() != nullptr) {
-          const bool inside = c.text.data() >= rw.raw.data() && c.text.data() + c.text.size() <= rw.raw.data() + rw.raw.size();
-          text = inside ? c.text : std::string_view(pt.copies.emplace_back(c.text));
-        }
-        pt.texts.push_back(text);
+        pt.add(c, rw.raw);
       }
-      pt.events.push_back({account, *pt.last_date, first});
+      pt.events.push_back({account, *day, first});
     };
     auto merge = [&](unsigned k) {
-      part& pt = parts[k];
-      r_.stats.rows += pt.rows;
-      r_.stats.outside_window += pt.outside;
+      event_part& pt = parts[k];
+      r_.stats.rows += pt.rows_read;
+      r_.stats.outside_window += pt.outside_window;
       r_.stats.quarantined += pt.quarantine.size();
       for (quarantined_row& q : pt.quarantine) r_.quarantine.push_back(std::move(q));
       for (const pending& e : pt.events) {
         events.push_back({e.account, e.day, vals.size()});
         for (std::size_t f = 0; f < nneed; ++f) {
-          cell_value v = pt.vals[e.values + f];
+          cell_value v = pt.values[e.values + f];
           const std::string_view text = pt.texts[e.values + f];
           if (text.data() != nullptr) v.i = r_.data.strings.intern(text);
           vals.push_back(v);
@@ -481,17 +464,12 @@ class loader {
         }
       }
       pt.events.clear();
-      pt.vals.clear();
-      pt.states.clear();
-      pt.texts.clear();
-      pt.copies.clear();
-      pt.quarantine.clear();
-      pt.rows = pt.outside = 0;
+      pt.clear_cells();
     };
     const table_result t = read_table_sliced(
         *path, columns, o_.threads, o_.block_bytes, parse,
         [&](unsigned k, const row_problem& pr) {
-          ++parts[k].rows;
+          ++parts[k].rows_read;
           parts[k].quarantine.push_back({file, pr.line, 0, pr.reason, clip(pr.raw)});
         },
         merge);
@@ -540,8 +518,6 @@ class loader {
   std::vector<std::string_view> raw_of_;  // loading index -> its first raw id text
   std::uint32_t last_ = 0;                // the previous row's account
   std::unordered_map<std::uint32_t, std::uint32_t> active_;         // loading index -> account tonight
-  std::string last_date_text_;
-  std::optional<day_number> last_date_;
   std::size_t words_ = 1;
 };
 

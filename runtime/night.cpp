@@ -31,9 +31,11 @@ struct shard {
 
 class renderer {
  public:
+  // `task_rows`: render each candidate's task CSV row too.
   renderer(const compiler::rule_set& rules, const compiler::program& p, const ir::module& m, const dataset& data,
-           const night_options& o)
-      : rules_(rules), p_(p), m_(m), data_(data), o_(o), ctx_{p, data.strings}, night_(iso_date(data.as_of)) {}
+           const night_options& o, bool task_rows)
+      : rules_(rules), p_(p), m_(m), data_(data), o_(o), ctx_{p, data.strings}, night_(iso_date(data.as_of)),
+        task_rows_(task_rows) {}
 
   std::size_t locale_of(const evaluator& ev, std::size_t k) const {
     if (m_.locale_reg == ir::none) return 0;
@@ -136,7 +138,7 @@ class renderer {
     j += '}';
     ++out.counts.actions;
     std::string& row = out.row;
-    if (!out.collect || o_.task_rows) {
+    if (task_rows_) {
       row.clear();
       append_task_csv_row(row, {account, night, channel, msg.priority, signal_text, why_now, offer, next_step,
                                 msg.offer_id, play.name, step != nullptr ? std::string_view(step->name) : "", loc});
@@ -151,13 +153,13 @@ class renderer {
       c.offer_id = msg.offer_id;
       policy_facts(ev, k, c);
       c.record = out.texts.add(j);
-      if (o_.task_rows) c.task_row = out.texts.add(row);
+      if (task_rows_) c.task_row = out.texts.add(row);
       out.candidates.push_back(std::move(c));
       return;
     }
     out.jsonl += j;
     out.jsonl += '\n';
-    out.csv += row;
+    if (task_rows_) out.csv += row;
   }
 
   // The account's facts the policy decides on: its CSM, whether an approval condition
@@ -232,6 +234,7 @@ class renderer {
   const night_options& o_;
   format_context ctx_;
   std::string night_;  // the as-of date, as every record prints it
+  bool task_rows_;
 };
 
 }  // namespace
@@ -245,14 +248,15 @@ std::string task_csv_row(std::string_view record) {
   };
   const json j = json::parse(record, skip, false);
   if (!j.is_object()) return {};
-  static const json none;
+  // find() on a value that is not an object finds nothing, so a missing or odd field is "".
   auto str = [](const json& object, const char* key) -> std::string_view {
     const auto it = object.find(key);
     return it != object.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>()) : "";
   };
+  static const json none;
   const auto texts_at = j.find("texts");
-  const json& texts = texts_at != j.end() && texts_at->is_object() ? *texts_at : none;
-  auto text = [&](const char* key) { return texts.is_object() ? str(texts, key) : std::string_view(); };
+  const json& texts = texts_at != j.end() ? *texts_at : none;
+  auto text = [&](const char* key) { return str(texts, key); };
   const auto priority = j.find("priority");
   std::string out;
   append_task_csv_row(out, {str(j, "account"), str(j, "night"), str(j, "channel"),
@@ -262,44 +266,34 @@ std::string task_csv_row(std::string_view record) {
   return out;
 }
 
+std::string task_csv_row(const decision& d) {
+  return !d.task_row.empty() ? std::string(d.task_row) : task_csv_row(full_record(d));
+}
+
 void append_task_csv_row(std::string& out, const task_fields& f) {
-  const auto escaped = [&out](std::string_view s) {
-    for (const char c : s) {
-      if (c == '"') out += '"';
-      out += c;
+  // A quoted cell of the concatenated parts, quotes doubled (RFC 4180).
+  const auto cell = [&out](std::initializer_list<std::string_view> parts) {
+    out += '"';
+    for (const std::string_view part : parts) {
+      for (const char c : part) {
+        if (c == '"') out += '"';
+        out += c;
+      }
     }
+    out += "\",";
   };
-  const auto cell = [&](std::string_view s) {
-    out += '"';
-    escaped(s);
-    out += '"';
-  };
-  cell(f.account);
-  out += ',';
-  cell(f.night);
-  out += ',';
-  cell(f.channel);
-  out += ',';
+  cell({f.account});
+  cell({f.night});
+  cell({f.channel});
   out += std::to_string(f.priority);
   out += ',';
-  cell(f.subject);
-  out += ',';
-  out += '"';  // the description: the message's three parts, one per line
-  escaped(f.why_now);
-  out += '\n';
-  escaped(f.offer);
-  out += '\n';
-  escaped(f.next_step);
-  out += '"';
-  out += ',';
-  cell(f.offer_id);
-  out += ',';
-  cell(f.play);
-  out += ',';
-  cell(f.step);
-  out += ',';
-  cell(f.locale);
-  out += '\n';
+  cell({f.subject});
+  cell({f.why_now, "\n", f.offer, "\n", f.next_step});  // the description: one part per line
+  cell({f.offer_id});
+  cell({f.play});
+  cell({f.step});
+  cell({f.locale});
+  out.back() = '\n';  // the last cell's comma
 }
 
 std::string task_csv_header() {
@@ -311,7 +305,8 @@ night_summary run_night(const compiler::rule_set& rules, const compiler::program
                         night_candidates* collect) {
   const auto started = std::chrono::steady_clock::now();
   const bound_rules bound = bind(m, data);
-  const renderer render(rules, checked, m, data, options);
+  // Task rows: for the CSV when one is written here, or for the policy's caller when asked.
+  const renderer render(rules, checked, m, data, options, collect != nullptr ? options.task_rows : csv != nullptr);
   const std::size_t n = data.accounts();
   const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, static_cast<unsigned>(n / options.batch + 1)));
   std::vector<shard> shards(threads);

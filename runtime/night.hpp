@@ -25,8 +25,9 @@ struct night_options {
   // register's batch (32 KB) stays in L2 (docs/performance.md).
   std::size_t batch = 4096;
   std::string rules_hash;
-  // With a policy: also render each candidate's task CSV row (candidate::task_row), for a
-  // run that writes the CSV, so that sent actions need not have their record parsed again.
+  // With a policy (run_night's `collect`): also render each candidate's task CSV row
+  // (candidate::task_row), for a run that writes the CSV, so that sent actions need not have
+  // their record parsed again. Without one, rows are rendered when `csv` is given.
   bool task_rows = false;
   // Called now and then with the share of accounts done, for a progress bar.
   std::function<void(double)> progress;
@@ -68,6 +69,10 @@ void append_task_csv_row(std::string& out, const task_fields& f);
 // One CSV row of the task export from an outbox record (JSON): for records read back from
 // the ledger (replays, released approvals).
 std::string task_csv_row(std::string_view record);
+
+// A decision's row: the one rendered with it tonight (decision::task_row), or else built
+// from its record.
+std::string task_csv_row(const decision& d);
 
 // The CSV header of the task export.
 std::string task_csv_header();

@@ -64,19 +64,14 @@ job_result run_job(const compiler::rule_set& rules, const compiler::program& che
     night_candidates tonight;
     r.summary = run_night(rules, checked, m, data, o.night, nullptr, nullptr, &tonight);
     const auto decided = std::chrono::steady_clock::now();
-    std::vector<std::string> computed;  // for a dataset the loader did not build
-    if (data.account_keys.size() != data.accounts()) {
-      computed.reserve(data.accounts());
-      for (const std::string& id : data.account_ids) computed.push_back(account_key(id));
-    }
-    const std::vector<std::string>& keys = computed.empty() ? data.account_keys : computed;
+    const std::vector<std::string>& keys = data.account_keys;
     const history past = l.load_history(history_start(m.policy, night), night);
     const holdout_state holdout = m.policy.holdout.empty() ? holdout_state{} : l.load_holdout(m.policy.holdout.front().salt);
     policy_options po;
     po.night = night;
     po.pilot = o.pilot;
     po.rules_hash = o.night.rules_hash;
-    night_decisions out = decide_night(m, keys, std::move(tonight.candidates), tonight.bands, past, holdout, po);
+    night_decisions out = decide_night(m, keys, tonight.candidates, tonight.bands, past, holdout, po);
     const auto recording = std::chrono::steady_clock::now();
     test_kill_point("evaluated");
     l.record_night({night, o.night.rules_hash, o.pilot ? "pilot" : "live"}, out.decisions.size());

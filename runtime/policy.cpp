@@ -90,7 +90,7 @@ class night_policy {
     for (const std::string& id : m.policy.pilot) pilot_.insert(account_key(id));
   }
 
-  night_decisions run(std::vector<candidate>& candidates, const std::vector<double>& bands) {
+  night_decisions run(const std::vector<candidate>& candidates, const std::vector<double>& bands) {
     // Sized once: growing a vector of a million decisions by doubling touches twice the
     // memory, and fresh memory is what this stage spends most on (docs/performance.md).
     out_.decisions.reserve(candidates.size() + past_.to_expire.size() + past_.to_release.size() +
@@ -238,7 +238,7 @@ class night_policy {
     return {};
   }
 
-  void account(std::vector<candidate>& cs, std::size_t begin, std::size_t end) {
+  void account(const std::vector<candidate>& cs, std::size_t begin, std::size_t end) {
     std::vector<std::size_t> order;
     for (std::size_t i = begin; i < end; ++i) order.push_back(i);
     // Arbitration: the highest priority wins; ties go to the play whose name sorts first.
@@ -246,7 +246,7 @@ class night_policy {
       if (cs[a].priority != cs[b].priority) return cs[a].priority > cs[b].priority;
       return m_.plays[cs[a].play].name < m_.plays[cs[b].play].name;
     });
-    candidate& win = cs[order.front()];
+    const candidate& win = cs[order.front()];
     const std::string& key = keys_[win.account];
     const bool control = !control_.empty() && control_[win.account];
     decision d = base(win);
@@ -303,7 +303,7 @@ class night_policy {
     if (!past_.deferred.empty()) decided_.insert({key, d.play});
     out_.decisions.push_back(std::move(d));
     for (std::size_t k = 1; k < order.size(); ++k) {
-      candidate& c = cs[order[k]];
+      const candidate& c = cs[order[k]];
       decision l = base(c);
       l.what = status::suppressed;
       l.reason = "arbitration";
@@ -484,7 +484,7 @@ std::string full_record(const decision& d) {
 }
 
 night_decisions decide_night(const ir::module& m, const std::vector<std::string>& keys,
-                             std::vector<candidate> candidates, const std::vector<double>& bands,
+                             const std::vector<candidate>& candidates, const std::vector<double>& bands,
                              const history& past, const holdout_state& holdout, const policy_options& o) {
   return night_policy(m, keys, past, holdout, o).run(candidates, bands);
 }

@@ -57,7 +57,7 @@ struct night_decisions {
 // per account (NaN when absent), empty when the holdout has no `by`. Candidates are
 // grouped by account, in dataset order.
 night_decisions decide_night(const ir::module& m, const std::vector<std::string>& keys,
-                             std::vector<candidate> candidates, const std::vector<double>& bands,
+                             const std::vector<candidate>& candidates, const std::vector<double>& bands,
                              const history& past, const holdout_state& holdout, const policy_options& o);
 
 // The oldest night whose touches a cap or capacity of the policy can count, tonight included.

@@ -455,20 +455,20 @@ TEST_CASE("cli: explain --ledger adds what the contact policy decided about the 
   const std::string ledger = (dir / "l.db").string();
   const std::vector<std::string> explain{"explain", "--rules", "rules-examples", "--data", "rules-examples/data",
                                          "--as-of", "2026-12-03", "--account", "acc-000050", "--ledger", ledger};
+  auto night = [&](const std::string& as_of) {
+    return run_nudge({"run", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of", as_of, "--ledger",
+                      ledger, "--out", (dir / (as_of + ".jsonl")).string(), "--quarantine", (dir / "q.csv").string()},
+                     NUDGE_SOURCE_DIR)
+        .exit_code;
+  };
   auto r = run_nudge(explain, NUDGE_SOURCE_DIR);
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("no ledger at") != std::string::npos);
-  REQUIRE(run_nudge({"run", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of", "2026-12-02",
-                     "--ledger", ledger, "--out", (dir / "a.jsonl").string(), "--quarantine", (dir / "q.csv").string()},
-                    NUDGE_SOURCE_DIR)
-              .exit_code == 0);
+  REQUIRE(night("2026-12-02") == 0);
   r = run_nudge(explain, NUDGE_SOURCE_DIR);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("night 2026-12-03 is not in the ledger yet") != std::string::npos);
-  REQUIRE(run_nudge({"run", "--rules", "rules-examples", "--data", "rules-examples/data", "--as-of", "2026-12-03",
-                     "--ledger", ledger, "--out", (dir / "b.jsonl").string(), "--quarantine", (dir / "q.csv").string()},
-                    NUDGE_SOURCE_DIR)
-              .exit_code == 0);
+  REQUIRE(night("2026-12-03") == 0);
   r = run_nudge(explain, NUDGE_SOURCE_DIR);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("renewal_pack/health email offer renewal: held (approval)") != std::string::npos);
